@@ -27,6 +27,7 @@ from apiserver.admission.default_toleration_seconds import DefaultTolerationSeco
 from apiserver.admission.interfaces import Plugin
 from apiserver.admission.lookups import CachedThenStored, cached_then_stored, namespace_labels
 from apiserver.admission.namespace_lifecycle import NamespaceLifecycle
+from apiserver.admission.namespace_limits import namespace_limit_plugins
 from apiserver.admission.node_restriction import NodeRestriction
 from apiserver.admission.pod_security import PodSecurity
 from apiserver.admission.priority import PriorityAdmission
@@ -256,6 +257,10 @@ class APIServer:
                 ),
                 admission_plugins.VALIDATING_ADMISSION_POLICY: validating_admission_policy(
                     self.cachers, self.stores, lambda: self.apis, authorizer
+                ),
+                **namespace_limit_plugins(
+                    *(self.cachers["limitranges"], self.stores["limitranges"]),
+                    *(self.cachers["resourcequotas"], self.stores["resourcequotas"]),
                 ),
                 **self._webhooks(),
             },

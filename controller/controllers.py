@@ -28,6 +28,7 @@ from controller.podgc.controller import PodGCController
 from controller.pvcprotection.controller import PVCProtectionController
 from controller.pvprotection.controller import PVProtectionController
 from controller.replicaset.controller import ReplicaSetController
+from controller.resourcequota.controller import ResourceQuotaController
 from controller.rootcacertpublisher.controller import RootCACertPublisher
 from controller.serviceaccount.controller import ServiceAccountsController
 from controller.statefulset.controller import StatefulSetController
@@ -61,6 +62,7 @@ CONTROLLERS: dict[str, ControllerFactory] = {
     "garbagecollector": GarbageCollector,
     "deployment": DeploymentController,
     "disruption": DisruptionController,
+    "resourcequota": ResourceQuotaController,
     "daemonset": DaemonSetsController,
     "statefulset": StatefulSetController,
     "job": JobController,

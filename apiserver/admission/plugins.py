@@ -5,8 +5,8 @@ The chain runs every plugin's mutating half in this order, then every validating
 order (apiserver/admission/chain.py), so a validating plugin sees the object as every mutating
 one left it, wherever it stands. The webhooks (apiserver/admission/webhooks/),
 ValidatingAdmissionPolicy and ResourceQuota have their places at the end, where Kubernetes puts
-them ("webhook, resourcequota, and deny plugins must go at the end"); the policy's and the
-quota's are reserved before they are plugins here."""
+them ("webhook, resourcequota, and deny plugins must go at the end"); LimitRanger is early,
+after NamespaceLifecycle, so quota counts the requests and limits it defaulted."""
 
 from __future__ import annotations
 
@@ -15,7 +15,9 @@ from collections.abc import Collection, Mapping
 from apiserver.admission import (
     certificates,
     default_toleration_seconds,
+    limit_ranger,
     priority,
+    resource_quota,
     runtime_class,
     service_account,
 )
@@ -30,10 +32,11 @@ STORAGE_OBJECT_IN_USE_PROTECTION = "StorageObjectInUseProtection"
 MUTATING_ADMISSION_WEBHOOK = "MutatingAdmissionWebhook"
 VALIDATING_ADMISSION_POLICY = "ValidatingAdmissionPolicy"
 VALIDATING_ADMISSION_WEBHOOK = "ValidatingAdmissionWebhook"
-RESOURCE_QUOTA = "ResourceQuota"
+RESOURCE_QUOTA = resource_quota.NAME
 
 ORDER = (
     NAMESPACE_LIFECYCLE,
+    limit_ranger.NAME,
     service_account.NAME,
     NODE_RESTRICTION,
     POD_SECURITY,

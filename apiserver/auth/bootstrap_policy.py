@@ -128,6 +128,9 @@ _VIEW_CORE = (
     "events",
     "namespaces",
     "namespaces/status",
+    "limitranges",
+    "resourcequotas",
+    "resourcequotas/status",
 )
 _VIEW_APPS = (
     "controllerrevisions",

@@ -33,6 +33,10 @@ _NON_SECRET = (
     "jobs/status",
     "configmaps",
     "serviceaccounts",
+    "podtemplates",
+    "limitranges",
+    "resourcequotas",
+    "resourcequotas/status",
     "persistentvolumes",
     "persistentvolumes/status",
     "persistentvolumeclaims",
@@ -145,6 +149,9 @@ CLUSTER_ROLES: dict[str, tuple[PolicyRule, ...]] = {
         # The disruption controller keeps budgets' status; eviction is the API's way to delete
         # a pod within them (the node lifecycle controller's and drain's).
         rule("create", "pods/eviction"),
+        # The resource quota controller keeps each quota's hard and used
+        # (system:controller:resourcequota-controller).
+        rule("update", "resourcequotas/status"),
     ),
     # system:node: what a kubelet may do at all; the node authorizer and NodeRestriction narrow it
     # to its own node, pods and the objects they reference.

@@ -10,6 +10,7 @@ from apiserver.validation import fields
 from apiserver.validation.ephemeral import not_in_template
 from apiserver.validation.fields import FieldError
 from apiserver.validation.generic_rules import shown
+from apiserver.validation.meta import object_meta
 from apiserver.validation.pod import pod_spec, pod_template_rules
 from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
@@ -56,3 +57,15 @@ def restart_policy(
     if policy not in allowed:
         return [fields.unsupported(f"{path}.spec.restartPolicy", policy, allowed)]
     return []
+
+
+def pod_template_object(obj: core_pb2.PodTemplate) -> list[FieldError]:
+    """ValidatePodTemplate: its metadata, and its template as a controller's template is
+    checked (ValidatePodTemplateSpec)."""
+    return object_meta(obj.metadata, namespaced=True) + pod_template("template", obj.template)
+
+
+def pod_template_object_update(
+    new: core_pb2.PodTemplate, old: core_pb2.PodTemplate
+) -> list[FieldError]:
+    return pod_template_object(new)

@@ -72,3 +72,56 @@ def format_bytes(n: int) -> str:
         if n and n % unit == 0:
             return f"{n // unit}{suffix}"
     return str(n)
+
+
+# The three ways Go's resource.Quantity writes itself, as parsed from a quantity's suffix.
+DECIMAL_SI, BINARY_SI, DECIMAL_EXPONENT = "DecimalSI", "BinarySI", "DecimalExponent"
+_DECIMAL_SUFFIXES = {-9: "n", -6: "u", -3: "m", 0: "", 3: "k", 6: "M", 9: "G", 12: "T"}
+_DECIMAL_SUFFIXES |= {15: "P", 18: "E"}
+_BINARY_SUFFIXES = ("", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei")
+_NANO = Decimal("1e-9")
+
+
+def format_of(value: str) -> str:
+    """The format Go keeps for a parsed quantity: binary for Ki..Ei, an exponent for e/E, else
+    decimal SI."""
+    m = _QUANTITY.match(value.strip())
+    suffix = m.group(2) if m else ""
+    if suffix.endswith("i"):
+        return BINARY_SI
+    if suffix[:1] in ("e", "E"):
+        return DECIMAL_EXPONENT
+    return DECIMAL_SI
+
+
+def canonical(value: Decimal, fmt: str = DECIMAL_SI) -> str:
+    """What Go's Quantity.String() writes for this value in this format (CanonicalizeBytes):
+    rounded up to nano units; binary values of at least 1Ki that are whole bytes with the largest
+    power of 1024 that divides them; else the mantissa with the largest exponent, a multiple of
+    3, that keeps it whole ("1", "500m", "2k", "1500", "12e6")."""
+    if value % _NANO:
+        value = (value / _NANO).to_integral_value(rounding="ROUND_CEILING") * _NANO
+    if value == 0:
+        return "0"
+    if fmt == BINARY_SI and abs(value) >= 1024 and value == value.to_integral_value():
+        number, power = int(value), 0
+        while number % 1024 == 0 and power < len(_BINARY_SUFFIXES) - 1:
+            number, power = number // 1024, power + 1
+        return f"{number}{_BINARY_SUFFIXES[power]}"
+    mantissa, exponent = value, 0
+    while mantissa != mantissa.to_integral_value():
+        mantissa, exponent = mantissa * 10, exponent - 1
+    number = int(mantissa)
+    while number and number % 10 == 0:
+        number, exponent = number // 10, exponent + 1
+    while exponent % 3:
+        number, exponent = number * 10, exponent - 1
+    if fmt == DECIMAL_EXPONENT:
+        return f"{number}e{exponent}" if exponent else str(number)
+    suffix = _DECIMAL_SUFFIXES.get(exponent)
+    return f"{number}{suffix}" if suffix is not None else f"{number}e{exponent}"
+
+
+def canonical_text(value: str) -> str:
+    """A quantity's text as Go writes it again ("1000m" -> "1", "0.5" -> "500m")."""
+    return canonical(parse(value), format_of(value))

@@ -1,5 +1,4 @@
-"""The resource kinds the API serves: one table that the apiserver, the client and podctl all
-read."""
+"""The kinds the API serves: one table the apiserver, the client and podctl all read."""
 
 from __future__ import annotations
 
@@ -28,7 +27,7 @@ from podplane.api.certificates.v1 import certificates_pb2
 from podplane.api.coordination.v1 import lease_pb2
 
 # services_pb2 registers the service descriptors in the default pool, which server reflection reads.
-from podplane.api.core.v1 import core_pb2, service_pb2, services_pb2, services_pb2_grpc  # noqa: F401
+from podplane.api.core.v1 import core_pb2, quota_pb2, service_pb2, services_pb2, services_pb2_grpc  # noqa: F401
 from podplane.api.discovery.v1 import discovery_pb2
 from podplane.api.node.v1 import node_pb2
 from podplane.api.policy.v1 import policy_pb2
@@ -214,8 +213,7 @@ def _kind(
     )
 
 
-# What `kubectl get all` lists.
-ALL_CATEGORY = ("all",)
+ALL_CATEGORY = ("all",)  # what `kubectl get all` lists
 
 # The built-in kinds, one row each: the object's message, the plural, what it is, its short names.
 NAMESPACED, CLUSTER, STATUS, IN_ALL = (
@@ -237,6 +235,9 @@ DEPLOYMENT = _kind(apps_pb2.Deployment, "deployments", NAMESPACED | STATUS | IN_
 JOB = _kind(batch_pb2.Job, "jobs", NAMESPACED | STATUS | IN_ALL)
 CONFIG_MAP = _kind(core_pb2.ConfigMap, "configmaps", NAMESPACED, "cm")
 SECRET = _kind(core_pb2.Secret, "secrets", NAMESPACED)
+POD_TEMPLATE = _kind(core_pb2.PodTemplate, "podtemplates", NAMESPACED)
+LIMIT_RANGE = _kind(quota_pb2.LimitRange, "limitranges", NAMESPACED, "limits")
+RESOURCE_QUOTA = _kind(quota_pb2.ResourceQuota, "resourcequotas", NAMESPACED | STATUS, "quota")
 SERVICE_ACCOUNT = _kind(core_pb2.ServiceAccount, "serviceaccounts", NAMESPACED, "sa")
 PERSISTENT_VOLUME = _kind(core_pb2.PersistentVolume, "persistentvolumes", CLUSTER | STATUS, "pv")
 PERSISTENT_VOLUME_CLAIM = _kind(
@@ -341,6 +342,9 @@ ALL: tuple[Resource, ...] = (
     VALIDATING_WEBHOOK_CONFIGURATION,
     VALIDATING_ADMISSION_POLICY,
     VALIDATING_ADMISSION_POLICY_BINDING,
+    POD_TEMPLATE,
+    LIMIT_RANGE,
+    RESOURCE_QUOTA,
 )
 
 # The one service that serves every custom resource, each named by its group, version and
@@ -426,7 +430,7 @@ def _create_only(message: type[M], plural: str, traits: Traits) -> CreateOnlyRes
     )
 
 
-# The create-only kinds, one row each: the message, the plural, its scope.
+# The create-only kinds, one row each (message, plural, scope).
 SELF_SUBJECT_ACCESS_REVIEW = _create_only(
     authorization_pb2.SelfSubjectAccessReview, "selfsubjectaccessreviews", CLUSTER
 )
@@ -444,8 +448,7 @@ SELF_SUBJECT_REVIEW = _create_only(
 )
 TOKEN_REVIEW = _create_only(authentication_pb2.TokenReview, "tokenreviews", CLUSTER)
 
-# The create-only kinds: served (discovery, both doors, authorization) but in none of ALL's
-# places that store, list, watch or delete.
+# Served (discovery, both doors, authorization), never stored, listed, watched or deleted.
 CREATE_ONLY: tuple[CreateOnlyResource, ...] = (
     SELF_SUBJECT_ACCESS_REVIEW,
     SELF_SUBJECT_RULES_REVIEW,

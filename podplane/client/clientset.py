@@ -16,7 +16,7 @@ from podplane.api.authorization.v1 import authorization_pb2
 from podplane.api.batch.v1 import batch_pb2
 from podplane.api.certificates.v1 import certificates_pb2
 from podplane.api.coordination.v1 import lease_pb2
-from podplane.api.core.v1 import core_pb2, service_pb2
+from podplane.api.core.v1 import core_pb2, quota_pb2, service_pb2
 from podplane.api.discovery.v1 import discovery_pb2
 from podplane.api.meta.v1 import meta_pb2
 from podplane.api.node.v1 import node_pb2
@@ -210,6 +210,15 @@ class Client(AdmissionClients):
         )
         self.serviceaccounts: ResourceClient[core_pb2.ServiceAccount] = ResourceClient(
             self.channel, resources.SERVICE_ACCOUNT, timeout
+        )
+        self.podtemplates: ResourceClient[core_pb2.PodTemplate] = ResourceClient(
+            self.channel, resources.POD_TEMPLATE, timeout
+        )
+        self.limitranges: ResourceClient[quota_pb2.LimitRange] = ResourceClient(
+            self.channel, resources.LIMIT_RANGE, timeout
+        )
+        self.resourcequotas: ResourceClient[quota_pb2.ResourceQuota] = ResourceClient(
+            self.channel, resources.RESOURCE_QUOTA, timeout
         )
         self.persistentvolumes: ResourceClient[core_pb2.PersistentVolume] = ResourceClient(
             self.channel, resources.PERSISTENT_VOLUME, timeout

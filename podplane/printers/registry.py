@@ -29,6 +29,7 @@ from podplane.printers.policy import (
     PRIORITY_CLASS_TABLE,
     RUNTIME_CLASS_TABLE,
 )
+from podplane.printers.quota import LIMIT_RANGE_TABLE, POD_TEMPLATE_TABLE, RESOURCE_QUOTA_TABLE
 from podplane.printers.rbac import (
     CLUSTER_ROLE_BINDING_TABLE,
     CLUSTER_ROLE_TABLE,
@@ -70,6 +71,9 @@ _TABLES: dict[str, TableSpec[Any]] = {
     resources.JOB.plural: JOB_TABLE,
     resources.CONFIG_MAP.plural: CONFIG_MAP_TABLE,
     resources.SECRET.plural: SECRET_TABLE,
+    resources.POD_TEMPLATE.plural: POD_TEMPLATE_TABLE,
+    resources.LIMIT_RANGE.plural: LIMIT_RANGE_TABLE,
+    resources.RESOURCE_QUOTA.plural: RESOURCE_QUOTA_TABLE,
     resources.SERVICE_ACCOUNT.plural: SERVICE_ACCOUNT_TABLE,
     resources.PERSISTENT_VOLUME.plural: PERSISTENT_VOLUME_TABLE,
     resources.PERSISTENT_VOLUME_CLAIM.plural: PERSISTENT_VOLUME_CLAIM_TABLE,

@@ -87,6 +87,13 @@ _BODIES: dict[str, JSONObject] = {
     },
     "configmaps": {"data": {"key": "value", "config.yaml": "a: 1\n"}},
     "secrets": {"type": "Opaque", "stringData": {"password": "hunter2"}},
+    "podtemplates": {"template": _TEMPLATE},
+    # A limit range and a quota that bound nothing the tests create: the fuzz namespace is
+    # shared, and one on pods would refuse other tests' pods.
+    "limitranges": {
+        "spec": {"limits": [{"type": "example.com/widget", "max": {"example.com/size": "10"}}]}
+    },
+    "resourcequotas": {"spec": {"hard": {"count/widgets.fuzz.example.com": "10"}}},
     "persistentvolumes": {
         "spec": {
             "capacity": {"storage": "1Gi"},

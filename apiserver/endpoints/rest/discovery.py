@@ -66,6 +66,7 @@ SUBRESOURCES: dict[str, tuple[Subresource, ...]] = {
         Subresource("token", "TokenRequest", ("create",), "authentication.k8s.io", "v1"),
     ),
     "poddisruptionbudgets": (Subresource("status", "PodDisruptionBudget", _STATUS),),
+    "resourcequotas": (Subresource("status", "ResourceQuota", _STATUS),),
     "certificatesigningrequests": (
         Subresource("approval", "CertificateSigningRequest", _STATUS),
         Subresource("status", "CertificateSigningRequest", _STATUS),

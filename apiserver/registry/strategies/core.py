@@ -1,5 +1,5 @@
-"""Pods, nodes, namespaces, events, replication controllers, config maps, secrets and service
-accounts (kubernetes pkg/registry/core/)."""
+"""Pods, nodes, namespaces, events, replication controllers, config maps, secrets, service
+accounts, pod templates, limit ranges and resource quotas (kubernetes pkg/registry/core/)."""
 
 from __future__ import annotations
 
@@ -8,20 +8,25 @@ from typing import Any
 from apiserver.defaulting import config as config_defaulting
 from apiserver.defaulting import disabled_features, pod_prepare
 from apiserver.defaulting import pod as pod_defaulting
+from apiserver.defaulting import quota as quota_defaulting
 from apiserver.defaulting import workloads as workload_defaulting
+from apiserver.defaulting.disabled_features import drop_disabled_template_fields
 from apiserver.registry.strategies import templates
 from apiserver.registry.strategies.base import (
+    StatusWrite,
     Strategy,
+    clear_status,
+    copy_status,
     meta_fields,
     update_as_create,
 )
 from apiserver.validation import config as config_validation
-from apiserver.validation import others, workloads
+from apiserver.validation import limit_range, others, resource_quota, template, workloads
 from apiserver.validation import pod as pod_validation
 from apiserver.validation import pod_update as pod_update_validation
 from apiserver.validation import service_account as service_account_validation
 from apiserver.validation.fields import FieldError
-from podplane.api.core.v1 import core_pb2
+from podplane.api.core.v1 import core_pb2, quota_pb2
 from podplane.apimachinery import resources
 
 # The label every namespace carries with its name (v1.LabelMetadataName).
@@ -115,6 +120,51 @@ def _secret_update(new: core_pb2.Secret, old: core_pb2.Secret) -> list[FieldErro
     return config_validation.secret_update(new, old)
 
 
+def _prepare_template_create(obj: core_pb2.PodTemplate) -> None:
+    drop_disabled_template_fields(obj.template, None)
+
+
+def _prepare_template_update(new: core_pb2.PodTemplate, old: core_pb2.PodTemplate) -> None:
+    drop_disabled_template_fields(new.template, old.template)
+
+
+def _template_changed(new: core_pb2.PodTemplate, old: core_pb2.PodTemplate) -> bool:
+    """Any change to the template moves the generation (podTemplateStrategy)."""
+    return bool(new.template != old.template)
+
+
+def _keep_quota_spec(new: quota_pb2.ResourceQuota, stored: quota_pb2.ResourceQuota) -> None:
+    """A status write keeps the stored spec (resourcequotaStatusStrategy)."""
+    new.spec.CopyFrom(stored.spec)
+
+
+_POD_TEMPLATE = Strategy(
+    resources.POD_TEMPLATE,
+    template.pod_template_object,
+    template.pod_template_object_update,
+    default=quota_defaulting.pod_template,
+    prepare_for_create=_prepare_template_create,
+    prepare_for_update=_prepare_template_update,
+    generation_changed=_template_changed,
+)
+_LIMIT_RANGE = Strategy(
+    resources.LIMIT_RANGE,
+    limit_range.limit_range,
+    limit_range.limit_range_update,
+    default=quota_defaulting.limit_range,
+)
+_RESOURCE_QUOTA = Strategy(
+    resources.RESOURCE_QUOTA,
+    resource_quota.resource_quota,
+    resource_quota.resource_quota_update,
+    prepare_for_create=clear_status,
+    status_writes={
+        "status": StatusWrite(
+            copy_status, _keep_quota_spec, resource_quota.resource_quota_status_update
+        )
+    },
+)
+
 STRATEGIES: tuple[Strategy[Any], ...] = (
     Strategy(
         resources.POD,
@@ -178,4 +228,7 @@ STRATEGIES: tuple[Strategy[Any], ...] = (
         service_account_validation.service_account,
         service_account_validation.service_account_update,
     ),
+    _POD_TEMPLATE,
+    _LIMIT_RANGE,
+    _RESOURCE_QUOTA,
 )

@@ -25,7 +25,7 @@ from podplane.api.authorization.v1 import authorization_pb2
 from podplane.api.batch.v1 import batch_pb2
 from podplane.api.certificates.v1 import certificates_pb2
 from podplane.api.coordination.v1 import lease_pb2
-from podplane.api.core.v1 import core_pb2, service_pb2
+from podplane.api.core.v1 import core_pb2, quota_pb2, service_pb2
 from podplane.api.discovery.v1 import discovery_pb2
 from podplane.api.meta.v1 import meta_pb2
 from podplane.api.node.v1 import node_pb2
@@ -63,6 +63,7 @@ _PACKAGES = {
 }
 _FILES = (
     core_pb2,
+    quota_pb2,
     service_pb2,
     apps_pb2,
     batch_pb2,

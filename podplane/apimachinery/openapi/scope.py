@@ -36,6 +36,7 @@ SUBRESOURCES: dict[str, tuple[str, ...]] = {
     "services": ("status",),
     "serviceaccounts": ("token",),
     "poddisruptionbudgets": ("status",),
+    "resourcequotas": ("status",),
     "certificatesigningrequests": ("approval", "status"),
     "apiservices": ("status",),
     "validatingadmissionpolicies": ("status",),

@@ -44,6 +44,7 @@ class Both(Mutating, Validating):
 # kubernetes/plugin/pkg/admission/ and k8s.io/apiserver/pkg/admission/plugin/).
 HALVES: dict[str, type[Mutating] | type[Validating]] = {
     "NamespaceLifecycle": Mutating,
+    "LimitRanger": Both,
     "ServiceAccount": Both,
     "NodeRestriction": Mutating,
     "PodSecurity": Validating,
@@ -72,6 +73,7 @@ async def _phases(names: list[str], disabled: frozenset[str] = frozenset()) -> S
 def test_the_order_is_kube_apiservers_with_the_webhooks_and_quota_at_the_end() -> None:
     assert plugins.ORDER == (
         "NamespaceLifecycle",
+        "LimitRanger",
         "ServiceAccount",
         "NodeRestriction",
         "PodSecurity",
@@ -93,6 +95,7 @@ def test_the_order_is_kube_apiservers_with_the_webhooks_and_quota_at_the_end() -
 async def test_every_admit_in_order_then_every_validate_in_order() -> None:
     assert await _phases(list(reversed(HALVES))) == [
         "admit NamespaceLifecycle",
+        "admit LimitRanger",
         "admit ServiceAccount",
         "admit NodeRestriction",
         "admit Priority",
@@ -100,6 +103,7 @@ async def test_every_admit_in_order_then_every_validate_in_order() -> None:
         "admit DefaultStorageClass",
         "admit StorageObjectInUseProtection",
         "admit RuntimeClass",
+        "validate LimitRanger",
         "validate ServiceAccount",
         "validate PodSecurity",
         "validate Priority",
@@ -155,10 +159,12 @@ async def test_optional_plugins_may_be_turned_off() -> None:
     assert off == set(plugins.OPTIONAL)
     assert await _phases(list(HALVES), off) == [
         "admit NamespaceLifecycle",
+        "admit LimitRanger",
         "admit NodeRestriction",
         "admit DefaultTolerationSeconds",
         "admit DefaultStorageClass",
         "admit StorageObjectInUseProtection",
+        "validate LimitRanger",
         "validate PodSecurity",
         "validate CertificateApproval",
         "validate CertificateSigning",

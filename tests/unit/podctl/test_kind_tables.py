@@ -82,6 +82,30 @@ EXPECTED: dict[str, tuple[list[str], list[str]]] = {
             "settings   3      5m",
         ],
     ),
+    "podtemplates": (
+        [
+            "NAME           CONTAINERS   IMAGES               POD LABELS",
+            "web-template   web,log      nginx:1.27,busybox   app=web",
+        ],
+        [
+            "NAME           CONTAINERS   IMAGES               POD LABELS",
+            "web-template   web,log      nginx:1.27,busybox   app=web",
+        ],
+    ),
+    "limitranges": (
+        ["NAME     CREATED AT", "limits   2026-11-21T15:05:00Z"],
+        ["NAME     CREATED AT", "limits   2026-11-21T15:05:00Z"],
+    ),
+    "resourcequotas": (
+        [
+            "NAME      AGE   REQUEST                            LIMIT",
+            "compute   5m    pods: 2/10, requests.cpu: 500m/4   limits.memory: 256Mi/8Gi",
+        ],
+        [
+            "NAME      AGE   REQUEST                            LIMIT",
+            "compute   5m    pods: 2/10, requests.cpu: 500m/4   limits.memory: 256Mi/8Gi",
+        ],
+    ),
     "secrets": (
         [
             "NAME    TYPE     DATA   AGE",

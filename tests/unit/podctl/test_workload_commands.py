@@ -274,4 +274,7 @@ def test_existing_kinds_come_first_in_their_order() -> None:
         "ValidatingWebhookConfiguration",
         "ValidatingAdmissionPolicy",
         "ValidatingAdmissionPolicyBinding",
+        "PodTemplate",
+        "LimitRange",
+        "ResourceQuota",
     ]

@@ -1411,6 +1411,36 @@ class PodTemplateSpec(_message.Message):
     spec: PodSpec
     def __init__(self, metadata: _Optional[_Union[_meta_pb2.ObjectMeta, _Mapping]] = ..., spec: _Optional[_Union[PodSpec, _Mapping]] = ...) -> None: ...
 
+class PodTemplate(_message.Message):
+    __slots__ = ("api_version", "kind", "metadata", "template")
+    API_VERSION_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    METADATA_FIELD_NUMBER: _ClassVar[int]
+    TEMPLATE_FIELD_NUMBER: _ClassVar[int]
+    api_version: str
+    kind: str
+    metadata: _meta_pb2.ObjectMeta
+    template: PodTemplateSpec
+    def __init__(self, api_version: _Optional[str] = ..., kind: _Optional[str] = ..., metadata: _Optional[_Union[_meta_pb2.ObjectMeta, _Mapping]] = ..., template: _Optional[_Union[PodTemplateSpec, _Mapping]] = ...) -> None: ...
+
+class PodTemplateList(_message.Message):
+    __slots__ = ("metadata", "items")
+    METADATA_FIELD_NUMBER: _ClassVar[int]
+    ITEMS_FIELD_NUMBER: _ClassVar[int]
+    metadata: _meta_pb2.ListMeta
+    items: _containers.RepeatedCompositeFieldContainer[PodTemplate]
+    def __init__(self, metadata: _Optional[_Union[_meta_pb2.ListMeta, _Mapping]] = ..., items: _Optional[_Iterable[_Union[PodTemplate, _Mapping]]] = ...) -> None: ...
+
+class PodTemplateWatchEvent(_message.Message):
+    __slots__ = ("type", "object", "events")
+    TYPE_FIELD_NUMBER: _ClassVar[int]
+    OBJECT_FIELD_NUMBER: _ClassVar[int]
+    EVENTS_FIELD_NUMBER: _ClassVar[int]
+    type: str
+    object: PodTemplate
+    events: _containers.RepeatedCompositeFieldContainer[PodTemplateWatchEvent]
+    def __init__(self, type: _Optional[str] = ..., object: _Optional[_Union[PodTemplate, _Mapping]] = ..., events: _Optional[_Iterable[_Union[PodTemplateWatchEvent, _Mapping]]] = ...) -> None: ...
+
 class ReplicationControllerSpec(_message.Message):
     __slots__ = ("replicas", "min_ready_seconds", "selector", "template")
     class SelectorEntry(_message.Message):

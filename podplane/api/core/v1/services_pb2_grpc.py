@@ -5,6 +5,7 @@ import warnings
 
 from podplane.api.authentication.v1 import token_request_pb2 as podplane_dot_api_dot_authentication_dot_v1_dot_token__request__pb2
 from podplane.api.core.v1 import core_pb2 as podplane_dot_api_dot_core_dot_v1_dot_core__pb2
+from podplane.api.core.v1 import quota_pb2 as podplane_dot_api_dot_core_dot_v1_dot_quota__pb2
 from podplane.api.core.v1 import service_pb2 as podplane_dot_api_dot_core_dot_v1_dot_service__pb2
 from podplane.api.meta.v1 import meta_pb2 as podplane_dot_api_dot_meta_dot_v1_dot_meta__pb2
 from podplane.api.policy.v1 import policy_pb2 as podplane_dot_api_dot_policy_dot_v1_dot_policy__pb2
@@ -4188,6 +4189,913 @@ class EndpointsService(object):
             '/podplane.core.v1.EndpointsService/Delete',
             podplane_dot_api_dot_meta_dot_v1_dot_meta__pb2.DeleteRequest.SerializeToString,
             podplane_dot_api_dot_core_dot_v1_dot_service__pb2.Endpoints.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+
+class PodTemplatesStub(object):
+    """Missing associated documentation comment in .proto file."""
+
+    def __init__(self, channel):
+        """Constructor.
+
+        Args:
+            channel: A grpc.Channel.
+        """
+        self.Create = channel.unary_unary(
+                '/podplane.core.v1.PodTemplates/Create',
+                request_serializer=podplane_dot_api_dot_core_dot_v1_dot_core__pb2.PodTemplate.SerializeToString,
+                response_deserializer=podplane_dot_api_dot_core_dot_v1_dot_core__pb2.PodTemplate.FromString,
+                _registered_method=True)
+        self.Get = channel.unary_unary(
+                '/podplane.core.v1.PodTemplates/Get',
+                request_serializer=podplane_dot_api_dot_meta_dot_v1_dot_meta__pb2.GetRequest.SerializeToString,
+                response_deserializer=podplane_dot_api_dot_core_dot_v1_dot_core__pb2.PodTemplate.FromString,
+                _registered_method=True)
+        self.List = channel.unary_unary(
+                '/podplane.core.v1.PodTemplates/List',
+                request_serializer=podplane_dot_api_dot_meta_dot_v1_dot_meta__pb2.ListRequest.SerializeToString,
+                response_deserializer=podplane_dot_api_dot_core_dot_v1_dot_core__pb2.PodTemplateList.FromString,
+                _registered_method=True)
+        self.Watch = channel.unary_stream(
+                '/podplane.core.v1.PodTemplates/Watch',
+                request_serializer=podplane_dot_api_dot_meta_dot_v1_dot_meta__pb2.WatchRequest.SerializeToString,
+                response_deserializer=podplane_dot_api_dot_core_dot_v1_dot_core__pb2.PodTemplateWatchEvent.FromString,
+                _registered_method=True)
+        self.Update = channel.unary_unary(
+                '/podplane.core.v1.PodTemplates/Update',
+                request_serializer=podplane_dot_api_dot_core_dot_v1_dot_core__pb2.PodTemplate.SerializeToString,
+                response_deserializer=podplane_dot_api_dot_core_dot_v1_dot_core__pb2.PodTemplate.FromString,
+                _registered_method=True)
+        self.Delete = channel.unary_unary(
+                '/podplane.core.v1.PodTemplates/Delete',
+                request_serializer=podplane_dot_api_dot_meta_dot_v1_dot_meta__pb2.DeleteRequest.SerializeToString,
+                response_deserializer=podplane_dot_api_dot_core_dot_v1_dot_core__pb2.PodTemplate.FromString,
+                _registered_method=True)
+
+
+class PodTemplatesServicer(object):
+    """Missing associated documentation comment in .proto file."""
+
+    def Create(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Get(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def List(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Watch(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Update(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Delete(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+
+def add_PodTemplatesServicer_to_server(servicer, server):
+    rpc_method_handlers = {
+            'Create': grpc.unary_unary_rpc_method_handler(
+                    servicer.Create,
+                    request_deserializer=podplane_dot_api_dot_core_dot_v1_dot_core__pb2.PodTemplate.FromString,
+                    response_serializer=podplane_dot_api_dot_core_dot_v1_dot_core__pb2.PodTemplate.SerializeToString,
+            ),
+            'Get': grpc.unary_unary_rpc_method_handler(
+                    servicer.Get,
+                    request_deserializer=podplane_dot_api_dot_meta_dot_v1_dot_meta__pb2.GetRequest.FromString,
+                    response_serializer=podplane_dot_api_dot_core_dot_v1_dot_core__pb2.PodTemplate.SerializeToString,
+            ),
+            'List': grpc.unary_unary_rpc_method_handler(
+                    servicer.List,
+                    request_deserializer=podplane_dot_api_dot_meta_dot_v1_dot_meta__pb2.ListRequest.FromString,
+                    response_serializer=podplane_dot_api_dot_core_dot_v1_dot_core__pb2.PodTemplateList.SerializeToString,
+            ),
+            'Watch': grpc.unary_stream_rpc_method_handler(
+                    servicer.Watch,
+                    request_deserializer=podplane_dot_api_dot_meta_dot_v1_dot_meta__pb2.WatchRequest.FromString,
+                    response_serializer=podplane_dot_api_dot_core_dot_v1_dot_core__pb2.PodTemplateWatchEvent.SerializeToString,
+            ),
+            'Update': grpc.unary_unary_rpc_method_handler(
+                    servicer.Update,
+                    request_deserializer=podplane_dot_api_dot_core_dot_v1_dot_core__pb2.PodTemplate.FromString,
+                    response_serializer=podplane_dot_api_dot_core_dot_v1_dot_core__pb2.PodTemplate.SerializeToString,
+            ),
+            'Delete': grpc.unary_unary_rpc_method_handler(
+                    servicer.Delete,
+                    request_deserializer=podplane_dot_api_dot_meta_dot_v1_dot_meta__pb2.DeleteRequest.FromString,
+                    response_serializer=podplane_dot_api_dot_core_dot_v1_dot_core__pb2.PodTemplate.SerializeToString,
+            ),
+    }
+    generic_handler = grpc.method_handlers_generic_handler(
+            'podplane.core.v1.PodTemplates', rpc_method_handlers)
+    server.add_generic_rpc_handlers((generic_handler,))
+    server.add_registered_method_handlers('podplane.core.v1.PodTemplates', rpc_method_handlers)
+
+
+ # This class is part of an EXPERIMENTAL API.
+class PodTemplates(object):
+    """Missing associated documentation comment in .proto file."""
+
+    @staticmethod
+    def Create(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/podplane.core.v1.PodTemplates/Create',
+            podplane_dot_api_dot_core_dot_v1_dot_core__pb2.PodTemplate.SerializeToString,
+            podplane_dot_api_dot_core_dot_v1_dot_core__pb2.PodTemplate.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Get(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/podplane.core.v1.PodTemplates/Get',
+            podplane_dot_api_dot_meta_dot_v1_dot_meta__pb2.GetRequest.SerializeToString,
+            podplane_dot_api_dot_core_dot_v1_dot_core__pb2.PodTemplate.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def List(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/podplane.core.v1.PodTemplates/List',
+            podplane_dot_api_dot_meta_dot_v1_dot_meta__pb2.ListRequest.SerializeToString,
+            podplane_dot_api_dot_core_dot_v1_dot_core__pb2.PodTemplateList.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Watch(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/podplane.core.v1.PodTemplates/Watch',
+            podplane_dot_api_dot_meta_dot_v1_dot_meta__pb2.WatchRequest.SerializeToString,
+            podplane_dot_api_dot_core_dot_v1_dot_core__pb2.PodTemplateWatchEvent.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Update(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/podplane.core.v1.PodTemplates/Update',
+            podplane_dot_api_dot_core_dot_v1_dot_core__pb2.PodTemplate.SerializeToString,
+            podplane_dot_api_dot_core_dot_v1_dot_core__pb2.PodTemplate.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Delete(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/podplane.core.v1.PodTemplates/Delete',
+            podplane_dot_api_dot_meta_dot_v1_dot_meta__pb2.DeleteRequest.SerializeToString,
+            podplane_dot_api_dot_core_dot_v1_dot_core__pb2.PodTemplate.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+
+class LimitRangesStub(object):
+    """Missing associated documentation comment in .proto file."""
+
+    def __init__(self, channel):
+        """Constructor.
+
+        Args:
+            channel: A grpc.Channel.
+        """
+        self.Create = channel.unary_unary(
+                '/podplane.core.v1.LimitRanges/Create',
+                request_serializer=podplane_dot_api_dot_core_dot_v1_dot_quota__pb2.LimitRange.SerializeToString,
+                response_deserializer=podplane_dot_api_dot_core_dot_v1_dot_quota__pb2.LimitRange.FromString,
+                _registered_method=True)
+        self.Get = channel.unary_unary(
+                '/podplane.core.v1.LimitRanges/Get',
+                request_serializer=podplane_dot_api_dot_meta_dot_v1_dot_meta__pb2.GetRequest.SerializeToString,
+                response_deserializer=podplane_dot_api_dot_core_dot_v1_dot_quota__pb2.LimitRange.FromString,
+                _registered_method=True)
+        self.List = channel.unary_unary(
+                '/podplane.core.v1.LimitRanges/List',
+                request_serializer=podplane_dot_api_dot_meta_dot_v1_dot_meta__pb2.ListRequest.SerializeToString,
+                response_deserializer=podplane_dot_api_dot_core_dot_v1_dot_quota__pb2.LimitRangeList.FromString,
+                _registered_method=True)
+        self.Watch = channel.unary_stream(
+                '/podplane.core.v1.LimitRanges/Watch',
+                request_serializer=podplane_dot_api_dot_meta_dot_v1_dot_meta__pb2.WatchRequest.SerializeToString,
+                response_deserializer=podplane_dot_api_dot_core_dot_v1_dot_quota__pb2.LimitRangeWatchEvent.FromString,
+                _registered_method=True)
+        self.Update = channel.unary_unary(
+                '/podplane.core.v1.LimitRanges/Update',
+                request_serializer=podplane_dot_api_dot_core_dot_v1_dot_quota__pb2.LimitRange.SerializeToString,
+                response_deserializer=podplane_dot_api_dot_core_dot_v1_dot_quota__pb2.LimitRange.FromString,
+                _registered_method=True)
+        self.Delete = channel.unary_unary(
+                '/podplane.core.v1.LimitRanges/Delete',
+                request_serializer=podplane_dot_api_dot_meta_dot_v1_dot_meta__pb2.DeleteRequest.SerializeToString,
+                response_deserializer=podplane_dot_api_dot_core_dot_v1_dot_quota__pb2.LimitRange.FromString,
+                _registered_method=True)
+
+
+class LimitRangesServicer(object):
+    """Missing associated documentation comment in .proto file."""
+
+    def Create(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Get(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def List(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Watch(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Update(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Delete(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+
+def add_LimitRangesServicer_to_server(servicer, server):
+    rpc_method_handlers = {
+            'Create': grpc.unary_unary_rpc_method_handler(
+                    servicer.Create,
+                    request_deserializer=podplane_dot_api_dot_core_dot_v1_dot_quota__pb2.LimitRange.FromString,
+                    response_serializer=podplane_dot_api_dot_core_dot_v1_dot_quota__pb2.LimitRange.SerializeToString,
+            ),
+            'Get': grpc.unary_unary_rpc_method_handler(
+                    servicer.Get,
+                    request_deserializer=podplane_dot_api_dot_meta_dot_v1_dot_meta__pb2.GetRequest.FromString,
+                    response_serializer=podplane_dot_api_dot_core_dot_v1_dot_quota__pb2.LimitRange.SerializeToString,
+            ),
+            'List': grpc.unary_unary_rpc_method_handler(
+                    servicer.List,
+                    request_deserializer=podplane_dot_api_dot_meta_dot_v1_dot_meta__pb2.ListRequest.FromString,
+                    response_serializer=podplane_dot_api_dot_core_dot_v1_dot_quota__pb2.LimitRangeList.SerializeToString,
+            ),
+            'Watch': grpc.unary_stream_rpc_method_handler(
+                    servicer.Watch,
+                    request_deserializer=podplane_dot_api_dot_meta_dot_v1_dot_meta__pb2.WatchRequest.FromString,
+                    response_serializer=podplane_dot_api_dot_core_dot_v1_dot_quota__pb2.LimitRangeWatchEvent.SerializeToString,
+            ),
+            'Update': grpc.unary_unary_rpc_method_handler(
+                    servicer.Update,
+                    request_deserializer=podplane_dot_api_dot_core_dot_v1_dot_quota__pb2.LimitRange.FromString,
+                    response_serializer=podplane_dot_api_dot_core_dot_v1_dot_quota__pb2.LimitRange.SerializeToString,
+            ),
+            'Delete': grpc.unary_unary_rpc_method_handler(
+                    servicer.Delete,
+                    request_deserializer=podplane_dot_api_dot_meta_dot_v1_dot_meta__pb2.DeleteRequest.FromString,
+                    response_serializer=podplane_dot_api_dot_core_dot_v1_dot_quota__pb2.LimitRange.SerializeToString,
+            ),
+    }
+    generic_handler = grpc.method_handlers_generic_handler(
+            'podplane.core.v1.LimitRanges', rpc_method_handlers)
+    server.add_generic_rpc_handlers((generic_handler,))
+    server.add_registered_method_handlers('podplane.core.v1.LimitRanges', rpc_method_handlers)
+
+
+ # This class is part of an EXPERIMENTAL API.
+class LimitRanges(object):
+    """Missing associated documentation comment in .proto file."""
+
+    @staticmethod
+    def Create(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/podplane.core.v1.LimitRanges/Create',
+            podplane_dot_api_dot_core_dot_v1_dot_quota__pb2.LimitRange.SerializeToString,
+            podplane_dot_api_dot_core_dot_v1_dot_quota__pb2.LimitRange.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Get(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/podplane.core.v1.LimitRanges/Get',
+            podplane_dot_api_dot_meta_dot_v1_dot_meta__pb2.GetRequest.SerializeToString,
+            podplane_dot_api_dot_core_dot_v1_dot_quota__pb2.LimitRange.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def List(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/podplane.core.v1.LimitRanges/List',
+            podplane_dot_api_dot_meta_dot_v1_dot_meta__pb2.ListRequest.SerializeToString,
+            podplane_dot_api_dot_core_dot_v1_dot_quota__pb2.LimitRangeList.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Watch(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/podplane.core.v1.LimitRanges/Watch',
+            podplane_dot_api_dot_meta_dot_v1_dot_meta__pb2.WatchRequest.SerializeToString,
+            podplane_dot_api_dot_core_dot_v1_dot_quota__pb2.LimitRangeWatchEvent.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Update(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/podplane.core.v1.LimitRanges/Update',
+            podplane_dot_api_dot_core_dot_v1_dot_quota__pb2.LimitRange.SerializeToString,
+            podplane_dot_api_dot_core_dot_v1_dot_quota__pb2.LimitRange.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Delete(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/podplane.core.v1.LimitRanges/Delete',
+            podplane_dot_api_dot_meta_dot_v1_dot_meta__pb2.DeleteRequest.SerializeToString,
+            podplane_dot_api_dot_core_dot_v1_dot_quota__pb2.LimitRange.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+
+class ResourceQuotasStub(object):
+    """Missing associated documentation comment in .proto file."""
+
+    def __init__(self, channel):
+        """Constructor.
+
+        Args:
+            channel: A grpc.Channel.
+        """
+        self.Create = channel.unary_unary(
+                '/podplane.core.v1.ResourceQuotas/Create',
+                request_serializer=podplane_dot_api_dot_core_dot_v1_dot_quota__pb2.ResourceQuota.SerializeToString,
+                response_deserializer=podplane_dot_api_dot_core_dot_v1_dot_quota__pb2.ResourceQuota.FromString,
+                _registered_method=True)
+        self.Get = channel.unary_unary(
+                '/podplane.core.v1.ResourceQuotas/Get',
+                request_serializer=podplane_dot_api_dot_meta_dot_v1_dot_meta__pb2.GetRequest.SerializeToString,
+                response_deserializer=podplane_dot_api_dot_core_dot_v1_dot_quota__pb2.ResourceQuota.FromString,
+                _registered_method=True)
+        self.List = channel.unary_unary(
+                '/podplane.core.v1.ResourceQuotas/List',
+                request_serializer=podplane_dot_api_dot_meta_dot_v1_dot_meta__pb2.ListRequest.SerializeToString,
+                response_deserializer=podplane_dot_api_dot_core_dot_v1_dot_quota__pb2.ResourceQuotaList.FromString,
+                _registered_method=True)
+        self.Watch = channel.unary_stream(
+                '/podplane.core.v1.ResourceQuotas/Watch',
+                request_serializer=podplane_dot_api_dot_meta_dot_v1_dot_meta__pb2.WatchRequest.SerializeToString,
+                response_deserializer=podplane_dot_api_dot_core_dot_v1_dot_quota__pb2.ResourceQuotaWatchEvent.FromString,
+                _registered_method=True)
+        self.Update = channel.unary_unary(
+                '/podplane.core.v1.ResourceQuotas/Update',
+                request_serializer=podplane_dot_api_dot_core_dot_v1_dot_quota__pb2.ResourceQuota.SerializeToString,
+                response_deserializer=podplane_dot_api_dot_core_dot_v1_dot_quota__pb2.ResourceQuota.FromString,
+                _registered_method=True)
+        self.UpdateStatus = channel.unary_unary(
+                '/podplane.core.v1.ResourceQuotas/UpdateStatus',
+                request_serializer=podplane_dot_api_dot_core_dot_v1_dot_quota__pb2.ResourceQuota.SerializeToString,
+                response_deserializer=podplane_dot_api_dot_core_dot_v1_dot_quota__pb2.ResourceQuota.FromString,
+                _registered_method=True)
+        self.Delete = channel.unary_unary(
+                '/podplane.core.v1.ResourceQuotas/Delete',
+                request_serializer=podplane_dot_api_dot_meta_dot_v1_dot_meta__pb2.DeleteRequest.SerializeToString,
+                response_deserializer=podplane_dot_api_dot_core_dot_v1_dot_quota__pb2.ResourceQuota.FromString,
+                _registered_method=True)
+
+
+class ResourceQuotasServicer(object):
+    """Missing associated documentation comment in .proto file."""
+
+    def Create(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Get(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def List(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Watch(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Update(self, request, context):
+        """Replaces metadata and spec; status is kept as stored.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateStatus(self, request, context):
+        """Replaces status (what the quota controller and admission write); metadata and spec are
+        kept as stored.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Delete(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+
+def add_ResourceQuotasServicer_to_server(servicer, server):
+    rpc_method_handlers = {
+            'Create': grpc.unary_unary_rpc_method_handler(
+                    servicer.Create,
+                    request_deserializer=podplane_dot_api_dot_core_dot_v1_dot_quota__pb2.ResourceQuota.FromString,
+                    response_serializer=podplane_dot_api_dot_core_dot_v1_dot_quota__pb2.ResourceQuota.SerializeToString,
+            ),
+            'Get': grpc.unary_unary_rpc_method_handler(
+                    servicer.Get,
+                    request_deserializer=podplane_dot_api_dot_meta_dot_v1_dot_meta__pb2.GetRequest.FromString,
+                    response_serializer=podplane_dot_api_dot_core_dot_v1_dot_quota__pb2.ResourceQuota.SerializeToString,
+            ),
+            'List': grpc.unary_unary_rpc_method_handler(
+                    servicer.List,
+                    request_deserializer=podplane_dot_api_dot_meta_dot_v1_dot_meta__pb2.ListRequest.FromString,
+                    response_serializer=podplane_dot_api_dot_core_dot_v1_dot_quota__pb2.ResourceQuotaList.SerializeToString,
+            ),
+            'Watch': grpc.unary_stream_rpc_method_handler(
+                    servicer.Watch,
+                    request_deserializer=podplane_dot_api_dot_meta_dot_v1_dot_meta__pb2.WatchRequest.FromString,
+                    response_serializer=podplane_dot_api_dot_core_dot_v1_dot_quota__pb2.ResourceQuotaWatchEvent.SerializeToString,
+            ),
+            'Update': grpc.unary_unary_rpc_method_handler(
+                    servicer.Update,
+                    request_deserializer=podplane_dot_api_dot_core_dot_v1_dot_quota__pb2.ResourceQuota.FromString,
+                    response_serializer=podplane_dot_api_dot_core_dot_v1_dot_quota__pb2.ResourceQuota.SerializeToString,
+            ),
+            'UpdateStatus': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateStatus,
+                    request_deserializer=podplane_dot_api_dot_core_dot_v1_dot_quota__pb2.ResourceQuota.FromString,
+                    response_serializer=podplane_dot_api_dot_core_dot_v1_dot_quota__pb2.ResourceQuota.SerializeToString,
+            ),
+            'Delete': grpc.unary_unary_rpc_method_handler(
+                    servicer.Delete,
+                    request_deserializer=podplane_dot_api_dot_meta_dot_v1_dot_meta__pb2.DeleteRequest.FromString,
+                    response_serializer=podplane_dot_api_dot_core_dot_v1_dot_quota__pb2.ResourceQuota.SerializeToString,
+            ),
+    }
+    generic_handler = grpc.method_handlers_generic_handler(
+            'podplane.core.v1.ResourceQuotas', rpc_method_handlers)
+    server.add_generic_rpc_handlers((generic_handler,))
+    server.add_registered_method_handlers('podplane.core.v1.ResourceQuotas', rpc_method_handlers)
+
+
+ # This class is part of an EXPERIMENTAL API.
+class ResourceQuotas(object):
+    """Missing associated documentation comment in .proto file."""
+
+    @staticmethod
+    def Create(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/podplane.core.v1.ResourceQuotas/Create',
+            podplane_dot_api_dot_core_dot_v1_dot_quota__pb2.ResourceQuota.SerializeToString,
+            podplane_dot_api_dot_core_dot_v1_dot_quota__pb2.ResourceQuota.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Get(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/podplane.core.v1.ResourceQuotas/Get',
+            podplane_dot_api_dot_meta_dot_v1_dot_meta__pb2.GetRequest.SerializeToString,
+            podplane_dot_api_dot_core_dot_v1_dot_quota__pb2.ResourceQuota.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def List(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/podplane.core.v1.ResourceQuotas/List',
+            podplane_dot_api_dot_meta_dot_v1_dot_meta__pb2.ListRequest.SerializeToString,
+            podplane_dot_api_dot_core_dot_v1_dot_quota__pb2.ResourceQuotaList.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Watch(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/podplane.core.v1.ResourceQuotas/Watch',
+            podplane_dot_api_dot_meta_dot_v1_dot_meta__pb2.WatchRequest.SerializeToString,
+            podplane_dot_api_dot_core_dot_v1_dot_quota__pb2.ResourceQuotaWatchEvent.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Update(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/podplane.core.v1.ResourceQuotas/Update',
+            podplane_dot_api_dot_core_dot_v1_dot_quota__pb2.ResourceQuota.SerializeToString,
+            podplane_dot_api_dot_core_dot_v1_dot_quota__pb2.ResourceQuota.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateStatus(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/podplane.core.v1.ResourceQuotas/UpdateStatus',
+            podplane_dot_api_dot_core_dot_v1_dot_quota__pb2.ResourceQuota.SerializeToString,
+            podplane_dot_api_dot_core_dot_v1_dot_quota__pb2.ResourceQuota.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Delete(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/podplane.core.v1.ResourceQuotas/Delete',
+            podplane_dot_api_dot_meta_dot_v1_dot_meta__pb2.DeleteRequest.SerializeToString,
+            podplane_dot_api_dot_core_dot_v1_dot_quota__pb2.ResourceQuota.FromString,
             options,
             channel_credentials,
             insecure,

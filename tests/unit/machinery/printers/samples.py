@@ -12,7 +12,7 @@ from podplane.api.admissionregistration.v1 import admissionregistration_pb2 as a
 from podplane.api.apps.v1 import apps_pb2
 from podplane.api.batch.v1 import batch_pb2
 from podplane.api.coordination.v1 import lease_pb2
-from podplane.api.core.v1 import core_pb2, service_pb2
+from podplane.api.core.v1 import core_pb2, quota_pb2, service_pb2
 from podplane.api.discovery.v1 import discovery_pb2
 from podplane.api.storage.v1 import storage_pb2
 from podplane.apimachinery import manifest, resources
@@ -140,6 +140,46 @@ CONFIG_MAP = obj(
 )
 SECRET = obj(
     core_pb2.Secret, {"metadata": meta("creds"), "type": "Opaque", "data": {"password": "czNjcjN0"}}
+)
+POD_TEMPLATE = obj(
+    core_pb2.PodTemplate,
+    {"metadata": meta("web-template"), "template": TEMPLATE},
+)
+LIMIT_RANGE = obj(
+    quota_pb2.LimitRange,
+    {
+        "metadata": meta("limits"),
+        "spec": {
+            "limits": [
+                {
+                    "type": "Container",
+                    "max": {"cpu": "1", "memory": "1Gi"},
+                    "default": {"cpu": "500m"},
+                    "defaultRequest": {"cpu": "250m"},
+                    "maxLimitRequestRatio": {"cpu": "4"},
+                },
+                {"type": "PersistentVolumeClaim", "min": {"storage": "1Gi"}},
+            ]
+        },
+    },
+)
+RESOURCE_QUOTA = obj(
+    quota_pb2.ResourceQuota,
+    {
+        "metadata": meta("compute"),
+        "spec": {
+            "hard": {"pods": "10", "requests.cpu": "4", "limits.memory": "8Gi"},
+            "scopeSelector": {
+                "matchExpressions": [
+                    {"scopeName": "PriorityClass", "operator": "In", "values": ["high"]}
+                ]
+            },
+        },
+        "status": {
+            "hard": {"pods": "10", "requests.cpu": "4", "limits.memory": "8Gi"},
+            "used": {"pods": "2", "requests.cpu": "500m", "limits.memory": "256Mi"},
+        },
+    },
 )
 REPLICATION_CONTROLLER = obj(
     core_pb2.ReplicationController,
@@ -362,6 +402,9 @@ SAMPLES: dict[str, tuple[Resource, Message]] = {
     resources.LEASE.plural: (resources.LEASE, LEASE),
     resources.CONFIG_MAP.plural: (resources.CONFIG_MAP, CONFIG_MAP),
     resources.SECRET.plural: (resources.SECRET, SECRET),
+    resources.POD_TEMPLATE.plural: (resources.POD_TEMPLATE, POD_TEMPLATE),
+    resources.LIMIT_RANGE.plural: (resources.LIMIT_RANGE, LIMIT_RANGE),
+    resources.RESOURCE_QUOTA.plural: (resources.RESOURCE_QUOTA, RESOURCE_QUOTA),
     resources.REPLICATION_CONTROLLER.plural: (
         resources.REPLICATION_CONTROLLER,
         REPLICATION_CONTROLLER,

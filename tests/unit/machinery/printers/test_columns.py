@@ -140,6 +140,14 @@ KUBERNETES_COLUMNS: dict[str, tuple[tuple[str, str, str, int], ...]] = {
     ),
     "leases": (NAME, ("Holder", "string", "", 0), AGE),
     "configmaps": (NAME, ("Data", "string", "", 0), AGE),
+    "podtemplates": (
+        NAME,
+        ("Containers", "string", "", 0),
+        ("Images", "string", "", 0),
+        ("Pod Labels", "string", "", 0),
+    ),
+    "limitranges": (NAME, ("Created At", "date", "", 0)),
+    "resourcequotas": (NAME, AGE, ("Request", "string", "", 0), ("Limit", "string", "", 0)),
     "secrets": (NAME, ("Type", "string", "", 0), ("Data", "string", "", 0), AGE),
     "serviceaccounts": (NAME, ("Secrets", "string", "", 0), AGE),
     "replicationcontrollers": (

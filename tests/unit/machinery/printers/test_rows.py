@@ -57,6 +57,15 @@ ROWS: dict[str, list[Cell]] = {
     ],
     "leases": ["kube-scheduler", "scheduler-0_5f2c", "5m"],
     "configmaps": ["settings", 3, "5m"],
+    "podtemplates": ["web-template", "web,log", "nginx:1.27,busybox", "app=web"],
+    "limitranges": ["limits", "2026-11-21T15:05:00Z"],
+    # printResourceQuota: used/hard of status.hard, limits.* apart.
+    "resourcequotas": [
+        "compute",
+        "5m",
+        "pods: 2/10, requests.cpu: 500m/4",
+        "limits.memory: 256Mi/8Gi",
+    ],
     "secrets": ["creds", "Opaque", 1, "5m"],
     "replicationcontrollers": ["legacy", 3, 3, 2, "5m", "web,log", "nginx:1.27,busybox", "app=web"],
     "services": [
