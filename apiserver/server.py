@@ -179,7 +179,10 @@ class APIServer:
             credentials=(self.security.etcd_credentials() if self.security else None),
         )
         if self.security and self.security.kubelet_client:  # one per process (python -m apiserver)
-            kubelet_client.configure(self.security.kubelet_client.credentials())
+            kubelet_client.configure(
+                self.security.kubelet_client.credentials(),
+                self.security.kubelet_client.ssl_context(),
+            )
         self.stores = {plural: Store(self.etcd, s) for plural, s in STRATEGIES.items()}
         self.service_allocator = ServiceAllocator(
             self.etcd, self.service_cluster_ip_range, self.service_node_port_range

@@ -4,6 +4,7 @@ concern). A bad setting is reported by name and exits with status 2."""
 from __future__ import annotations
 
 import argparse
+import ssl
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -12,6 +13,7 @@ import grpc
 
 from kubelet.logs.rotation import LogPolicy
 from kubelet.options import bootstrap, dns, node, pod_security, reserved, runtime, serving
+from podplane.apimachinery.kubelet_endpoints import DEFAULT_GRPC_PORT, DEFAULT_KUBELET_PORT
 from podplane.client.credentials import Credentials
 from podplane.componentbase import options
 from podplane.componentbase.client_flags import ClientOptions
@@ -24,7 +26,9 @@ class KubeletConfig:
     server: str
     node_name: str
     pod_cidr: str
-    port: int = 10250
+    # The HTTPS kubelet API (Kubernetes' kubelet API) and podplane's gRPC kubelet service.
+    port: int = DEFAULT_KUBELET_PORT
+    grpc_port: int = DEFAULT_GRPC_PORT
     node_ip: str = ""
     root_dir: str = "/var/lib/kubelet"
     docker_host: str = "unix:///var/run/docker.sock"
@@ -84,6 +88,20 @@ class KubeletConfig:
             [(files[0], files[1])], root_certificates=files[2], require_client_auth=True
         )
 
+    def serving_ssl_context(self) -> ssl.SSLContext | None:
+        """The HTTPS API's TLS: the serving certificate, and a client certificate verified
+        against --client-ca-file when one is sent (asked for, not required: bearer tokens
+        authenticate too), as the kubelet's server asks for them."""
+        if not self.tls_cert_file:
+            return None
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.minimum_version = ssl.TLSVersion.TLSv1_2
+        context.load_cert_chain(self.tls_cert_file, self.tls_private_key_file)
+        context.load_verify_locations(self.client_ca_file)
+        context.verify_mode = ssl.CERT_OPTIONAL
+        context.set_alpn_protocols(["http/1.1"])
+        return context
+
 
 # The command line, one option group per concern (kubelet/options/), validated in this order:
 # the bootstrap group reads the connection's credentials and the root folder.
@@ -127,6 +145,7 @@ def parse_args(argv: Sequence[str] | None = None) -> KubeletConfig:
         node_name=args.node_name,
         pod_cidr=args.pod_cidr,
         port=args.port,
+        grpc_port=args.grpc_port,
         node_ip=args.node_ip,
         root_dir=args.root_dir,
         docker_host=args.docker_host,

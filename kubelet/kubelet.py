@@ -29,10 +29,14 @@ from kubelet.pod.workers import PodWorkers
 from kubelet.prober import ProbeManager
 from kubelet.runtime.types import ContainerRuntime
 from kubelet.runtimeclass.manager import ClientRuntimeClassGetter, RuntimeClassManager
+from kubelet.server.auth import WebhookAuth
 from kubelet.server.authorization import KubeletAPIAuthorizer
+from kubelet.server.https import HTTPSServer
+from kubelet.server.https_handlers import Handlers
 from kubelet.server.servicer import SERVICE_NAME, KubeletServicer
 from kubelet.staticpod.manifests import StaticPodSource
 from kubelet.staticpod.mirror import MirrorPods, is_mirror_pod
+from kubelet.stats.provider import StatsProvider
 from kubelet.status.manager import StatusManager
 from kubelet.token.manager import ClientTokenGetter, TokenManager
 from kubelet.volume.claims import ClientVolumeGetter
@@ -122,6 +126,8 @@ class Kubelet:
         self.pod_starts = metrics.PodStartTracker()
         metrics.NODE_NAME.labels(config.node_name).set(1)
         self.server = self._api_server(listen_host)
+        self.stats = StatsProvider(config.node_name, runtime, config.root_dir)
+        self.https = self._https_server(listen_host)
         self.reporter: NodeStatusReporter | None = None
         # Set once the node is registered and its Lease made (start() returns after it).
         self._registered = asyncio.Event()
@@ -164,11 +170,12 @@ class Kubelet:
         )
 
     def _api_server(self, listen_host: str) -> Server:
-        """The kubelet API (logs, exec, attach, port-forward) the apiserver proxies to."""
+        """podplane's gRPC kubelet service (logs, exec, attach, port-forward) the apiserver
+        proxies to."""
         config = self.config
         servicer = KubeletServicer(self.runtime, self.pod)
         return Server(
-            f"{listen_host}:{config.port}",
+            f"{listen_host}:{config.grpc_port}",
             register=lambda s: kubelet_pb2_grpc.add_KubeletServicer_to_server(servicer, s),
             service_names=[SERVICE_NAME],
             credentials=config.serving_credentials(),
@@ -176,8 +183,26 @@ class Kubelet:
             interceptors=[KubeletAPIAuthorizer()] if config.tls_cert_file else [],
         )
 
+    def _https_server(self, listen_host: str) -> HTTPSServer:
+        """Kubernetes' kubelet API (/pods, /stats/summary, /metrics/*, /containerLogs), checked
+        with the apiserver's reviews when served over TLS."""
+        config = self.config
+        handlers = Handlers(self.runtime, self.desired_pods, self.pod, self.stats)
+        return HTTPSServer(
+            handlers.routes(),
+            listen_host,
+            config.port,
+            config.serving_ssl_context(),
+            WebhookAuth(self.client, config.node_name),
+        )
+
     @property
     def port(self) -> int:
+        """The HTTPS kubelet API's port (status.daemonEndpoints.kubeletEndpoint)."""
+        return self.https.port
+
+    @property
+    def grpc_port(self) -> int:
         return int(self.server.port)
 
     def _spawn(self, coro: Coroutine[Any, Any, None], name: str) -> None:
@@ -244,12 +269,14 @@ class Kubelet:
         once one does."""
         await self.server.start()
         await self.server.set_serving(False)
+        await self.https.start()
         runtime_version = await self.runtime.version()
         identity = NodeIdentity(
             name=self.config.node_name,
             pod_cidr=self.config.pod_cidr,
             host_ip=self.host_ip,
             kubelet_port=self.port,
+            grpc_port=self.grpc_port,
             labels=self.config.node_labels,
         )
         self.reporter = NodeStatusReporter(
@@ -290,13 +317,27 @@ class Kubelet:
         self._spawn(self.housekeeping.run(), "housekeeping")
         if self.log_manager is not None:
             self._spawn(self.log_manager.run(), "container-log-rotation")
+        if self.stats.calls is not None:
+            self._spawn(self._stats_readings(), "stats-readings")
         await self.server.set_serving(True)
         log.info(
-            "kubelet for node %s is running (%d pods bound here; kubelet API on port %d)",
+            "kubelet for node %s is running (%d pods bound here; kubelet API on port %d, "
+            "gRPC kubelet service on port %d)",
             self.config.node_name,
             len(self.informer.keys()),
-            self.server.port,
+            self.port,
+            self.grpc_port,
         )
+
+    async def _stats_readings(self, period: float = 10.0) -> None:
+        """A stats reading every period, so usageNanoCores cover at most that long (the
+        eviction manager's ListPodStatsAndUpdateCPUNanoCoreUsage)."""
+        while True:
+            await asyncio.sleep(period)
+            try:
+                await self.stats.update()
+            except Exception as e:  # noqa: BLE001 - read again next period
+                log.debug("stats reading failed: %s", e)
 
     async def _register(self, reporter: NodeStatusReporter) -> None:
         """Registers the node (trying until an apiserver answers), then keeps its lease and
@@ -323,4 +364,5 @@ class Kubelet:
         self._tasks.clear()
         for uid in {key[0] for key in self.probes.workers}:
             self.probes.remove_pod(uid)
+        await self.https.stop()
         await self.server.stop(grace)

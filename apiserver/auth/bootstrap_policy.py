@@ -38,7 +38,7 @@ VIEWER_ROLE = "podplane:viewer"
 
 READ = ("get", "list", "watch")
 WRITE = ("create", "delete", "deletecollection", "patch", "update")
-_GROUPS = {r.plural: r.api_version.rpartition("/")[0] for r in resources.ALL}
+_GROUPS = {r.plural: r.api_version.rpartition("/")[0] for r in resources.SERVED}
 
 
 def rule(

@@ -170,6 +170,17 @@ CLUSTER_ROLES: dict[str, tuple[PolicyRule, ...]] = {
         rule(READ, "runtimeclasses"),
         # Its client and serving certificates' requests (the kubelet's certificate rotation).
         rule(("create", "get", "list", "watch"), "certificatesigningrequests"),
+        # Its HTTPS API's callers checked (webhook authentication and authorization); these
+        # creates write nothing.
+        rule("create", "tokenreviews"),
+        rule("create", "subjectaccessreviews", "localsubjectaccessreviews"),
+    ),
+    # system:kubelet-api-admin: every call of the kubelets' API (Kubernetes' role, bound to
+    # nobody by default; the apiserver's kubelet client and cluster admins are system:masters).
+    "system:kubelet-api-admin": (
+        rule(READ, "nodes"),
+        rule("proxy", "nodes"),
+        rule("*", "nodes/proxy", "nodes/metrics", "nodes/spec", "nodes/stats", "nodes/log"),
     ),
     # system:node-proxier: what kube-proxy reads to program a node's service rules (its
     # informers of services and endpoint slices, its node), and its events.

@@ -9,6 +9,7 @@ token port (--token-port) serves TLS without one, for users with a bearer token.
 
 from __future__ import annotations
 
+import ssl
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -55,6 +56,13 @@ class KubeletClientConfig:
             read("--kubelet-client-key", self.key_file),
             read("--kubelet-client-certificate", self.cert_file),
         )
+
+    def ssl_context(self) -> ssl.SSLContext:
+        """The same identity and trust for the kubelets' HTTPS API (nodes/proxy)."""
+        context = ssl.create_default_context(cafile=self.ca_file)
+        context.load_cert_chain(self.cert_file, self.key_file)
+        context.set_alpn_protocols(["http/1.1"])
+        return context
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from kubelet.runtime.types import ImageInfo
 from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
 from podplane.apimachinery import quantity, timeutil
+from podplane.apimachinery.kubelet_endpoints import GRPC_PORT_ANNOTATION
 from podplane.client.clientset import ResourceClient, is_already_exists, is_conflict, is_not_found
 
 log = logging.getLogger(__name__)
@@ -41,6 +42,11 @@ class NodeIdentity:
     host_ip: str
     kubelet_port: int
     labels: Mapping[str, str] = field(default_factory=dict)
+    # podplane's gRPC kubelet service, named in the Node's annotation (0: none advertised).
+    grpc_port: int = 0
+
+    def annotations(self) -> dict[str, str]:
+        return {GRPC_PORT_ANNOTATION: str(self.grpc_port)} if self.grpc_port else {}
 
 
 def capacity(machine: MachineInfo) -> dict[str, str]:
@@ -141,7 +147,11 @@ def build_node(
     node = core_pb2.Node(
         api_version="v1",
         kind="Node",
-        metadata=meta_pb2.ObjectMeta(name=identity.name, labels=node_labels(identity, machine)),
+        metadata=meta_pb2.ObjectMeta(
+            name=identity.name,
+            labels=node_labels(identity, machine),
+            annotations=identity.annotations(),
+        ),
         spec=core_pb2.NodeSpec(pod_cidr=identity.pod_cidr, pod_cidrs=[identity.pod_cidr]),
     )
     status = node.status
@@ -240,6 +250,7 @@ class NodeStatusReporter:
                 raise
             node = await self._nodes.get(self.identity.name)
             node.metadata.labels.update(desired.metadata.labels)
+            node.metadata.annotations.update(desired.metadata.annotations)
             node.spec.pod_cidr = desired.spec.pod_cidr
             del node.spec.pod_cidrs[:]
             node.spec.pod_cidrs.extend(desired.spec.pod_cidrs)

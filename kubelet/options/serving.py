@@ -1,11 +1,14 @@
-"""The kubelet API (logs, exec, attach, port-forward): its port, and TLS with the callers'
-certificates checked against a CA (the apiserver's), or plaintext."""
+"""The kubelet's two servers: its HTTPS API on --port (Kubernetes' kubelet API: /pods, /stats,
+/metrics, /containerLogs, ...) and podplane's gRPC kubelet service on --grpc-port (logs, exec,
+attach, port-forward for the apiserver); both with TLS and the callers' certificates checked
+against a CA (the apiserver's), or plaintext."""
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
 
+from podplane.apimachinery.kubelet_endpoints import DEFAULT_GRPC_PORT, GRPC_PORT_ANNOTATION
 from podplane.componentbase.options import fail
 
 
@@ -15,7 +18,16 @@ def add_flags(p: argparse.ArgumentParser) -> None:
         "--port",
         type=int,
         default=10250,
-        help="the kubelet API port (container logs); default 10250",
+        help="the kubelet's HTTPS API port (/pods, /stats/summary, /metrics/*, "
+        "/containerLogs), advertised in the Node's status.daemonEndpoints; default 10250",
+    )
+    g.add_argument(
+        "--grpc-port",
+        type=int,
+        default=DEFAULT_GRPC_PORT,
+        help="podplane's gRPC kubelet service port (logs, exec, attach, port-forward for the "
+        f"apiserver), advertised in the Node's {GRPC_PORT_ANNOTATION} annotation; default "
+        f"{DEFAULT_GRPC_PORT}",
     )
     g.add_argument(
         "--tls-cert-file",
@@ -31,8 +43,11 @@ def add_flags(p: argparse.ArgumentParser) -> None:
 
 
 def validate(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
-    if not 0 <= args.port < 65536:
-        fail(parser, "--port", f"{args.port} is not a port number")
+    for flag, port in (("--port", args.port), ("--grpc-port", args.grpc_port)):
+        if not 0 <= port < 65536:
+            fail(parser, flag, f"{port} is not a port number")
+    if args.port and args.port == args.grpc_port:
+        fail(parser, "--grpc-port", f"{args.grpc_port} is --port's too")
     tls = {
         "--tls-cert-file": args.tls_cert_file,
         "--tls-private-key-file": args.tls_private_key_file,

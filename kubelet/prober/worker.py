@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable
 from typing import Protocol
 
+from kubelet.prober import metrics as prober_metrics
 from kubelet.prober.probes import ProbeError
 from kubelet.prober.results import INITIAL_RESULT, ProbeType, Result, ResultsCache
 from podplane.api.core.v1 import core_pb2
@@ -206,6 +207,7 @@ class ProbeWorker:
                 e,
             )
             return True  # no result: nothing is counted
+        prober_metrics.count(self.probe_type, result, pod, self.container.name)
         if result == self.last_result:
             self.result_run += 1
         else:

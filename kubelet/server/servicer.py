@@ -123,7 +123,7 @@ class KubeletServicer(kubelet_pb2_grpc.KubeletServicer):  # type: ignore[misc]
         self.runtime = runtime
         self.get_pod = get_pod
 
-    async def _resolve(
+    async def resolve_log(
         self, request: kubelet_pb2.ContainerLogsRequest
     ) -> tuple[ContainerStatus, LogOptions]:
         pod = self.get_pod(f"{request.namespace}/{request.pod_name}")
@@ -147,7 +147,7 @@ class KubeletServicer(kubelet_pb2_grpc.KubeletServicer):  # type: ignore[misc]
         self, request: kubelet_pb2.ContainerLogsRequest, context: grpc.aio.ServicerContext
     ) -> AsyncIterator[core_pb2.LogChunk]:
         try:
-            instance, options = await self._resolve(request)
+            instance, options = await self.resolve_log(request)
         except LogRequestError as e:
             await context.abort(e.code, e.message)
             return

@@ -11,7 +11,7 @@ from google.protobuf.message import Message
 from podplane.api.apiextensions.v1 import apiextensions_pb2
 from podplane.api.apiregistration.v1 import apiregistration_pb2
 from podplane.api.apps.v1 import apps_pb2
-from podplane.api.authentication.v1 import token_request_pb2
+from podplane.api.authentication.v1 import authentication_pb2, token_request_pb2
 from podplane.api.authorization.v1 import authorization_pb2
 from podplane.api.batch.v1 import batch_pb2
 from podplane.api.certificates.v1 import certificates_pb2
@@ -153,6 +153,7 @@ class Client(AdmissionClients):
         self._pods_stub = resources.POD.stub(self.channel)
         self._service_accounts_stub = resources.SERVICE_ACCOUNT.stub(self.channel)
         self._subject_access_reviews_stub = resources.SUBJECT_ACCESS_REVIEW.stub(self.channel)
+        self._token_reviews_stub = resources.TOKEN_REVIEW.stub(self.channel)
         self.timeout = timeout
 
     def _add_cluster_clients(self, timeout: float) -> None:
@@ -384,6 +385,18 @@ class Client(AdmissionClients):
             authorization_pb2.SubjectAccessReview,
             await call_with_retry(  # retried as ResourceClient._call
                 lambda timeout: self._subject_access_reviews_stub.Create(review, timeout=timeout),
+                self.timeout,
+            ),
+        )
+
+    async def create_token_review(
+        self, review: authentication_pb2.TokenReview
+    ) -> authentication_pb2.TokenReview:
+        """Who the review's bearer token names: the review with its status."""
+        return cast(
+            authentication_pb2.TokenReview,
+            await call_with_retry(  # retried as ResourceClient._call
+                lambda timeout: self._token_reviews_stub.Create(review, timeout=timeout),
                 self.timeout,
             ),
         )

@@ -98,7 +98,7 @@ from podplane.api.kubelet.v1 import kubelet_pb2, kubelet_pb2_grpc
 pki = '/etc/podplane/pki/'
 creds = grpc.ssl_channel_credentials(*(open(pki + f, 'rb').read()
                                        for f in ('ca.crt', 'node.key', 'node.crt')))
-with grpc.secure_channel('node-1:10250', creds,
+with grpc.secure_channel('node-1:10350', creds,
                          options=[('grpc.ssl_target_name_override', 'node-1')]) as ch:
     try:
         list(kubelet_pb2_grpc.KubeletStub(ch).ContainerLogs(

@@ -101,7 +101,7 @@ async def kubelet(
 
 
 # ------------------------------------------------------------------ streaming (exec, attach,
-# port-forward): a pod bound to the test's kubelet, and a stub for that kubelet's gRPC port.
+# port-forward): a pod bound to the test's kubelet, and a stub for that kubelet's gRPC service.
 WEB = (
     "mkdir -p /www && echo hello-from-pod > /www/index.html && "
     "httpd -p 127.0.0.1:8081 -h /www && exec httpd -f -p 80 -h /www"
@@ -171,5 +171,5 @@ async def streams_pod(
 
 @pytest_asyncio.fixture
 async def stub(kubelet: Kubelet) -> AsyncIterator[kubelet_pb2_grpc.KubeletStub]:
-    async with grpc.aio.insecure_channel(f"127.0.0.1:{kubelet.port}") as channel:
+    async with grpc.aio.insecure_channel(f"127.0.0.1:{kubelet.grpc_port}") as channel:
         yield kubelet_pb2_grpc.KubeletStub(channel)

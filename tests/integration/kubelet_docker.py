@@ -82,6 +82,7 @@ async def running_kubelet(
     settings: dict[str, Any] = {
         "pod_cidr": "10.244.9.0/24",
         "port": 0,
+        "grpc_port": 0,
         "node_status_update_frequency": 1.0,
         **config,
     }

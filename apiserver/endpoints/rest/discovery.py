@@ -52,7 +52,10 @@ SUBRESOURCES: dict[str, tuple[Subresource, ...]] = {
         # kubectl drain evicts (rather than deletes) when it finds this, in the version it names.
         Subresource("eviction", "Eviction", ("create",), "policy", "v1"),
     ),
-    "nodes": (Subresource("status", "Node", _STATUS),),
+    "nodes": (
+        Subresource("proxy", "NodeProxyOptions", ("create", "delete", "get", "patch", "update")),
+        Subresource("status", "Node", _STATUS),
+    ),
     "namespaces": (Subresource("status", "Namespace", _STATUS),),
     "replicationcontrollers": (Subresource("status", "ReplicationController", _STATUS), _SCALE),
     "replicasets": (Subresource("status", "ReplicaSet", _STATUS), _SCALE),

@@ -160,12 +160,17 @@ def parse(
     )
 
 
+def _proxied(rest: list[str]) -> bool:
+    """nodes/<name>/proxy/<path...>: the path after the subresource is the kubelet's."""
+    return len(rest) > 3 and rest[0] == "nodes" and rest[2] == "proxy"
+
+
 def _routed(resource: Resource, in_namespace: bool, rest: list[str], watch_prefix: bool) -> bool:
     """Whether Kubernetes serves a path of this shape for the resource (else: 404). A namespaced
     kind is reached in a namespace, or across every namespace for a list or watch only
     (/api/v1/pods); a cluster-scoped one never in a namespace; a subresource is the last part
     (and the /watch/ paths have none)."""
-    if len(rest) > (2 if watch_prefix else 3):
+    if len(rest) > (2 if watch_prefix else 3) and not (_proxied(rest) and not watch_prefix):
         return False
     if resource.namespaced:
         return in_namespace or len(rest) == 1

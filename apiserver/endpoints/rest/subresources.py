@@ -1,6 +1,7 @@
 """Subresources over HTTP: status (get, update, patch) and those written like it (a
 CertificateSigningRequest's approval), scale (autoscaling/v1 Scale of the
-workloads), pods/binding (and the bindings resource), pods/ephemeralcontainers (kubectl debug),
+workloads), nodes/proxy (the kubelet's HTTPS API, apiserver/endpoints/rest/node_proxy.py),
+pods/binding (and the bindings resource), pods/ephemeralcontainers (kubectl debug),
 pods/eviction (apiserver/endpoints/rest/eviction.py), pods/log (a text stream), pods/exec,
 attach and portforward (WebSockets, apiserver/endpoints/rest/streaming.py) and
 serviceaccounts/token, each over the same registry code the gRPC door calls."""
@@ -12,7 +13,14 @@ from typing import Any
 from aiohttp import web
 
 from apiserver import errors
-from apiserver.endpoints.rest import bodies, patching, protobuf_encode, protobuf_kinds, streaming
+from apiserver.endpoints.rest import (
+    bodies,
+    node_proxy,
+    patching,
+    protobuf_encode,
+    protobuf_kinds,
+    streaming,
+)
 from apiserver.endpoints.rest.answers import object_answer
 from apiserver.endpoints.rest.eviction import create_eviction
 from apiserver.endpoints.rest.negotiation import accepted
@@ -65,6 +73,8 @@ async def serve(
             return await _log(request, req, api.store, nodes)
         if sub in ("exec", "attach", "portforward"):
             return await streaming.serve(request, req, api.store, nodes)
+    if plural == "nodes" and sub == "proxy":
+        return await node_proxy.serve(request, req, nodes)
     if plural == "serviceaccounts" and sub == "token" and tokens is not None:
         return await _token(request, req, tokens)
     raise not_found_path()

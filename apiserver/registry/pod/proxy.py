@@ -16,8 +16,8 @@ from apiserver.registry.generic.store import Store
 from apiserver.registry.pod import kubelet_client
 from podplane.api.core.v1 import core_pb2
 from podplane.api.kubelet.v1 import kubelet_pb2, kubelet_pb2_grpc
+from podplane.apimachinery import kubelet_endpoints
 
-DEFAULT_KUBELET_PORT = 10250
 M = TypeVar("M")
 
 # Refuses (raises an APIError) a container not ready for the request: given the pod, the
@@ -59,11 +59,13 @@ def _status(pod: core_pb2.Pod, container: str) -> core_pb2.ContainerStatus | Non
 
 
 def _kubelet_address(node: core_pb2.Node) -> str:
-    address = next((a.address for a in node.status.addresses if a.type == "InternalIP"), "")
+    """podplane's gRPC kubelet service of the node: its InternalIP, at the port its
+    podplane.io/kubelet-grpc-port annotation names (10350 without one); the HTTPS kubelet API
+    at status.daemonEndpoints' port is the nodes/proxy subresource's."""
+    address = kubelet_endpoints.internal_ip(node)
     if not address:
         raise errors.bad_request(f'node "{node.metadata.name}" has no InternalIP address')
-    port = node.status.daemon_endpoints.kubelet_endpoint.port or DEFAULT_KUBELET_PORT
-    return f"[{address}]:{port}" if ":" in str(address) else f"{address}:{port}"
+    return kubelet_endpoints.host_port(address, kubelet_endpoints.grpc_port(node))
 
 
 @dataclass(frozen=True)

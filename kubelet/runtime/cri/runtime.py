@@ -24,6 +24,7 @@ from google.protobuf.message import Message
 from kubelet.runtime import labels as L
 from kubelet.runtime.cri import convert
 from kubelet.runtime.cri.logs import read_log
+from kubelet.runtime.cri.stats import CriStats
 from kubelet.runtime.cri.streaming import CriProcess, process_output
 from kubelet.runtime.pod_port import NamespaceUnavailable, connect_in_namespace, connect_pod_ip
 from kubelet.runtime.socket_connection import SocketConnection
@@ -83,6 +84,7 @@ class CriRuntime:
         self._images = cri_grpc.ImageServiceStub(channel)
         self._node_labels = {L.NODE_NAME: node_name} if node_name else {}
         self._pod_logs_root = pod_logs_root
+        self.stats = CriStats(self._runtime, self._images, self._node_labels, pod_logs_root)
         # The runtime's name (Version's runtime_name), the scheme of its containers' IDs.
         self._runtime_type = "containerd"
         # Statuses by id with the state they were read in: read again when the state changes.

@@ -11,6 +11,7 @@ from kubelet.runtime.docker.runtime import DockerRuntime
 from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
 from podplane.apimachinery import manifest
+from podplane.apimachinery.kubelet_endpoints import GRPC_PORT_ANNOTATION
 from podplane.client.clientset import Client
 from tests.integration.kubelet_docker import pod_syncs, remove_labelled
 from tests.support import eventually
@@ -49,6 +50,7 @@ async def test_node_registers_with_a_lease(kubelet: Kubelet, client: Client) -> 
     assert (ready.status, ready.reason) == ("True", "KubeletReady")
     assert node.spec.pod_cidr == "10.244.9.0/24"
     assert node.status.daemon_endpoints.kubelet_endpoint.port == kubelet.port
+    assert node.metadata.annotations[GRPC_PORT_ANNOTATION] == str(kubelet.grpc_port)
     assert node.status.node_info.container_runtime_version.startswith("docker://")
     lease = await client.leases.get(kubelet.config.node_name, "kube-node-lease")
     assert lease.spec.holder_identity == kubelet.config.node_name

@@ -171,6 +171,7 @@ async def test_static_pods_run_before_any_apiserver_answers(
             docker_host=DOCKER_HOST,
             pod_cidr="10.244.9.0/24",
             port=0,
+            grpc_port=0,
             node_status_update_frequency=1.0,
             pod_manifest_path=str(manifests),
         ),

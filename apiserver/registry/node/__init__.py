@@ -1,0 +1,1 @@
+"""Node subresources beyond status: nodes/proxy (proxy.py)."""
