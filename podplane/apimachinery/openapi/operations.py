@@ -30,7 +30,7 @@ from podplane.apimachinery.openapi.parameters import (
 )
 from podplane.apimachinery.openapi.schemas import message_name
 from podplane.apimachinery.openapi.scope import SUBRESOURCES, Scope
-from podplane.apimachinery.openapi.subresources import patch, subresource
+from podplane.apimachinery.openapi.subresources import patch, proxy, subresource
 from podplane.apimachinery.resources import CreateOnlyResource, Resource
 
 __all__ = [
@@ -185,6 +185,8 @@ def _resource_paths(s: Scope) -> Paths:
         }
     for sub in s.served_subresources:
         out[f"{base}/{{name}}/{sub}"] = subresource(s, sub)
+        if sub == "proxy":
+            out[f"{base}/{{name}}/proxy/{{path}}"] = proxy(s, with_path=True)
     return out
 
 

@@ -257,7 +257,19 @@ CONNECT: dict[str, tuple[str, tuple[Parameter, ...]]] = {
         "PodPortForwardOptions",
         (query("ports", "integer", "The pod's ports to forward to."),),
     ),
+    "proxy": (
+        "NodeProxyOptions",
+        (
+            query(
+                "path",
+                "string",
+                "Path is the URL path to use for the current proxy request to node.",
+            ),
+        ),
+    ),
 }
+# nodes/proxy/{path}: the path of the kubelet's API the request goes to.
+PROXY_PATH = Parameter("path", "path", "string", "path to the resource")
 
 
 def ok(definition: str | None, *codes: str) -> tuple[Response, ...]:

@@ -24,7 +24,7 @@ SUBRESOURCES: dict[str, tuple[str, ...]] = {
         "ephemeralcontainers",
         "eviction",
     ),
-    "nodes": ("status",),
+    "nodes": ("proxy", "status"),
     "namespaces": ("status",),
     "replicationcontrollers": ("status", "scale"),
     "replicasets": ("status", "scale"),

@@ -1,6 +1,6 @@
 """The operations of a resource's subresources: status, scale, approval and ephemeral containers
 written like the object; binding, eviction and token posted; a container's log read; exec, attach
-and port-forward connected (upgraded to a stream)."""
+and port-forward connected (upgraded to a stream); a node's proxy passing every method on."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from podplane.apimachinery.openapi.parameters import (
     PATCH,
     PATCH_TYPES,
     PRETTY,
+    PROXY_PATH,
     TEXT,
     WRITE,
     GroupVersionKind,
@@ -51,6 +52,8 @@ _POSTED = {
     ),
 }
 _CONNECTED = {"exec": "Run a command in", "attach": "Attach to", "portforward": "Forward ports to"}
+# The methods a proxy passes on (nodes/proxy: the kubelet's API).
+_PROXIED = ("get", "put", "post", "delete", "patch")
 
 
 def patch(
@@ -160,7 +163,29 @@ def _log(s: Scope) -> dict[str, Operation]:
     }
 
 
+def proxy(s: Scope, with_path: bool) -> dict[str, Operation]:
+    """nodes/proxy and nodes/proxy/{path}: every method passed on to the node's kubelet."""
+    options_kind, query = CONNECT["proxy"]
+    kind, suffix = s.resource.kind, "WithPath" if with_path else ""
+    params = (s.name, *s.path_parameters, *((PROXY_PATH,) if with_path else query))
+    return {
+        method: Operation(
+            f"connect{s.id_infix}{method.title()}{s.namespaced}{kind}Proxy{suffix}",
+            f"Connect {method.upper()} requests to proxy of {kind}.",
+            s.tag,
+            "connect",
+            GroupVersionKind("", "v1", options_kind),
+            params,
+            ok(None),
+            (ANY,),
+        )
+        for method in _PROXIED
+    }
+
+
 def _connected(s: Scope, sub: str) -> dict[str, Operation]:
+    if sub == "proxy":
+        return proxy(s, with_path=False)
     kind = s.resource.kind
     options_kind, query = CONNECT[sub]
     return {
