@@ -44,11 +44,6 @@ def families() -> dict[str, Family]:
             ),
             f("pod_memory_working_set_bytes", STABLE + "Current working set of the pod in bytes"),
             f(
-                "scrape_error",
-                ALPHA + "(Deprecated since 1.29.0) 1 if there was an error while getting "
-                "container metrics, 0 otherwise",
-            ),
-            f(
                 "resource_scrape_error",
                 STABLE + "1 if there was an error while getting container metrics, 0 otherwise",
             ),
@@ -81,7 +76,6 @@ def resource_metrics(summary: JSONObject | None) -> str:
     """The text for a Summary; None (reading it failed) gives only the scrape errors of 1."""
     out = families()
     error = 0.0 if summary is not None else 1.0
-    out["scrape_error"].add(error)
     out["resource_scrape_error"].add(error)
     if summary is not None:
         _collect(out, summary)

@@ -173,7 +173,9 @@ def test_resource_metrics_from_a_summary(tmp_path: Path) -> None:
     assert families["node_memory_working_set_bytes"].samples[0].value == 83886080
     assert families["pod_memory_working_set_bytes"].samples[0].value == 3_000_000
     assert families["container_start_time_seconds"].samples[0].value == 1699999201.0
-    assert families["scrape_error"].samples[0].value == 0
+    assert families["resource_scrape_error"].samples[0].value == 0
+    # scrape_error, deprecated in 1.29.0, is hidden from 1.30 on.
+    assert "scrape_error" not in families
     assert (
         "# HELP node_cpu_usage_seconds_total [STABLE] Cumulative cpu time consumed by the node "
         "in core-seconds\n" in text
@@ -188,6 +190,4 @@ def test_a_failed_reading_is_a_scrape_error() -> None:
     assert resource_metrics(None) == (
         "# HELP resource_scrape_error [STABLE] 1 if there was an error while getting container "
         "metrics, 0 otherwise\n# TYPE resource_scrape_error gauge\nresource_scrape_error 1\n"
-        "# HELP scrape_error [ALPHA] (Deprecated since 1.29.0) 1 if there was an error while "
-        "getting container metrics, 0 otherwise\n# TYPE scrape_error gauge\nscrape_error 1\n"
     )
