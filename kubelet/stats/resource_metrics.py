@@ -9,7 +9,7 @@ from kubelet.stats.prometheus_text import Family, render
 from podplane.apimachinery import timeutil
 from podplane.apimachinery.json_types import JSONObject, JSONValue
 
-STABLE, ALPHA = "[STABLE] ", "[ALPHA] "
+STABLE = "[STABLE] "
 
 
 def families() -> dict[str, Family]:
