@@ -3,8 +3,9 @@
 manifests           write the control plane's static pod manifests (kubeadm init phase
                     control-plane all, phase etcd local) into --out
 mark-control-plane  label and taint this machine's Node as a control-plane node
-addons              print the add-ons (kube-proxy, the cluster DNS) for `kubectl apply -f -`,
-                    with the control plane's endpoint (kubeadm init phase addon all)
+addons              print the add-ons (kube-proxy, the cluster DNS, the metrics API) for
+                    `kubectl apply -f -`, with the control plane's endpoint (kubeadm init phase
+                    addon all)
 pod-routes          keep routes to the other nodes' pod CIDRs
 wait-cluster        until the nodes are Ready and the add-ons ready (kubeadm's wait phases)
 """

@@ -1,5 +1,6 @@
 """The cluster's add-ons as `kubeadm init phase addon all` installs them: kube-proxy (a DaemonSet)
-and the cluster DNS (docker/addons), their apiserver address set to the control plane's endpoint.
+and the cluster DNS (docker/addons), and the metrics API, their apiserver address set to the
+control plane's endpoint.
 
 kube-proxy cannot reach the apiserver through the `kubernetes` Service before it has programmed
 that Service itself, and the cluster DNS runs before any Service works on a node, so both are

@@ -43,15 +43,15 @@ RUN apt-get update \
  && apt-get install -y --no-install-recommends iptables \
  && rm -rf /var/lib/apt/lists/*
 
-# The add-ons' image's lower layer: Python, a venv with only what `python -m clusterdns` and
-# `python -m proxy` import, and iptables; without what they never read (pip, apt and dpkg with
+# The add-ons' image's lower layer: Python, a venv with only what `python -m clusterdns`,
+# `python -m proxy` and `python -m metricsserver` import, and iptables; without what they never read (pip, apt and dpkg with
 # their database, perl, time zones, iconv's converters, translations, manuals), which each node
 # would store and unpack at every start, all nodes at once. Its upper layer is the app's.
 FROM netbase AS components-base
 COPY requirements.txt docker/install-venv.sh /tmp/podplane/
 COPY build/wheelhouse/ /tmp/podplane/wheelhouse/
 RUN rm -rf /var/lib/apt/lists/* /var/cache/apt/* \
- && grep -E '^(grpcio|grpcio-reflection|grpcio-health-checking|protobuf|PyYAML|prometheus-client|dnspython|aiohttp)==' \
+ && grep -E '^(grpcio|grpcio-reflection|grpcio-health-checking|protobuf|PyYAML|prometheus-client|dnspython|aiohttp|cryptography)==' \
       /tmp/podplane/requirements.txt >/tmp/podplane/components-requirements.txt \
  && sh /tmp/podplane/install-venv.sh /tmp/podplane/components-requirements.txt /tmp/podplane/wheelhouse \
  && /opt/podplane/venv/bin/python -m pip uninstall -q -y pip setuptools \
@@ -94,8 +94,9 @@ RUN python3 /usr/local/bin/image-archive layer /root-fs /layers/app && rm -rf /r
 
 # The images: their manifests and configs, over the layers' digests alone. busybox and the pause
 # sandbox (the same busybox, a command that exits at once on SIGTERM/SIGINT); the add-ons, one
-# image under two names: podplane/clusterdns:dev (docker/addons/cluster-dns.yaml) and
-# podplane/kube-proxy:dev (docker/addons/kube-proxy.yaml), whose pods name their commands.
+# image under three names: podplane/clusterdns:dev (docker/addons/cluster-dns.yaml),
+# podplane/kube-proxy:dev (docker/addons/kube-proxy.yaml) and podplane/metrics-server:dev
+# (docker/addons/metrics-server.yaml), whose pods name their commands.
 FROM layer-tool AS images
 COPY --from=busybox-layer /layers/busybox/diff_id /layers/busybox/
 COPY --from=components-base-layer /layers/components-base/diff_id /layers/components-base/
@@ -105,7 +106,7 @@ RUN set -e; image() { python3 /usr/local/bin/image-archive image "$@" --layers /
     image /images/pods --layer busybox --tag podplane/pause:3.9 \
       --cmd '["sh", "-c", "trap \"exit 0\" TERM INT; while :; do sleep 3600 & wait $!; done"]'; \
     image /images/components --layer components-base --layer app \
-      --tag podplane/clusterdns:dev --tag podplane/kube-proxy:dev \
+      --tag podplane/clusterdns:dev --tag podplane/kube-proxy:dev --tag podplane/metrics-server:dev \
       --cmd '["python", "-m", "clusterdns"]' \
       --env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 

@@ -182,6 +182,12 @@ CLUSTER_ROLES: dict[str, tuple[PolicyRule, ...]] = {
         rule("proxy", "nodes"),
         rule("*", "nodes/proxy", "nodes/metrics", "nodes/spec", "nodes/stats", "nodes/log"),
     ),
+    # system:auth-delegator: delegated authentication and authorization, what an aggregated API
+    # server's service account is bound to (metrics-server's, the sample-apiserver's).
+    "system:auth-delegator": (
+        rule("create", "tokenreviews"),
+        rule("create", "subjectaccessreviews"),
+    ),
     # system:node-proxier: what kube-proxy reads to program a node's service rules (its
     # informers of services and endpoint slices, its node), and its events.
     "system:node-proxier": (

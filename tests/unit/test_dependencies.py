@@ -24,6 +24,7 @@ PACKAGES = (
     "podctl",
     "bench",
     "clusterdns",
+    "metricsserver",
 )
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
 

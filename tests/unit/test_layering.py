@@ -24,6 +24,7 @@ SERVICES = (
     "podctl",
     "bench",
     "clusterdns",
+    "metricsserver",
     "adm",
 )
 

@@ -29,11 +29,12 @@ def servers(documents: list[dict[str, Any]]) -> dict[str, list[str]]:
     return found
 
 
-def test_kube_proxy_and_the_cluster_dns_talk_to_the_endpoint_given() -> None:
+def test_kube_proxy_the_cluster_dns_and_the_metrics_server_talk_to_the_endpoint_given() -> None:
     documents = render([ADDONS], "lb:6444")
     assert servers(documents) == {
         "Deployment/coredns": ["--server=lb:6444"],
         "DaemonSet/kube-proxy": ["--server=lb:6444"],
+        "Deployment/metrics-server": ["--server=lb:6444"],
     }
 
 

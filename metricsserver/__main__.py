@@ -1,0 +1,46 @@
+"""python -m metricsserver --server HOST:PORT [--ca-file ... --token-file ...]
+[--metric-resolution 15s] [--kubelet-insecure-tls] ..."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+
+from metricsserver.app import MetricsServer
+from metricsserver.options import Options, parse_args
+from podplane.client.clientset import Client, user_agent
+from podplane.componentbase.serving import configure_logging, wait_for_signal
+
+log = logging.getLogger("metricsserver")
+
+
+async def run(options: Options) -> int:
+    client = Client(
+        options.server, credentials=options.credentials, agent=user_agent("metrics-server")
+    )
+    server = MetricsServer(options, client)
+    try:
+        await server.start()
+    except OSError as e:
+        log.error("cannot listen: %s", e)
+        await client.close()
+        return 1
+    scraping = asyncio.create_task(server.run())
+    try:
+        await wait_for_signal()
+    finally:
+        scraping.cancel()
+        await server.stop()
+        await client.close()
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    options = parse_args(argv)
+    configure_logging(options.log_level)
+    return asyncio.run(run(options))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
