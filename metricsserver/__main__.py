@@ -22,8 +22,9 @@ async def run(options: Options) -> int:
     server = MetricsServer(options, client)
     try:
         await server.start()
-    except OSError as e:
-        log.error("cannot listen: %s", e)
+    except Exception as e:  # noqa: BLE001 - no trust to serve with, or no port: exits, restarted
+        log.error("cannot start: %s", e)
+        await server.stop()
         await client.close()
         return 1
     scraping = asyncio.create_task(server.run())

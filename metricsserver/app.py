@@ -60,7 +60,7 @@ class MetricsServer:
 
     async def _tls(self) -> tuple[ssl.SSLContext, Authenticator]:
         namespace, name = AUTHENTICATION_CONFIG_MAP
-        config_map = await self.client.configmaps.get(namespace, name)
+        config_map = await self.client.configmaps.get(name, namespace)
         trust = trust_of(dict(config_map.data))
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.minimum_version = ssl.TLSVersion.TLSv1_2
@@ -88,8 +88,8 @@ class MetricsServer:
         )
 
     async def scrape_once(self) -> None:
-        nodes = list((await self.client.nodes.list()).items)
-        pods = list((await self.client.pods.list()).items)
+        nodes, _ = await self.client.nodes.list_all(resource_version="0")
+        pods, _ = await self.client.pods.list_all(resource_version="0")
         self.snapshot.nodes = {n.metadata.name: dict(n.metadata.labels) for n in nodes}
         self.snapshot.pods = {
             (p.metadata.namespace, p.metadata.name): dict(p.metadata.labels) for p in pods
