@@ -71,6 +71,13 @@ def trust_of(data: dict[str, str]) -> Trust:
     )
 
 
+def _with_authenticated(user: User) -> User:
+    """AuthenticatedGroupAdder: every authenticated user is in system:authenticated."""
+    if AUTHENTICATED in user.groups:
+        return user
+    return User(user.name, (*user.groups, AUTHENTICATED))
+
+
 def _signed_by(cert: x509.Certificate, cas: list[x509.Certificate]) -> bool:
     for ca in cas:
         try:
@@ -109,7 +116,7 @@ class Authenticator:
                 if not name:
                     return None
                 listed = [g for h in self.trust.group_headers for g in headers.get(h, [])]
-                return User(name, tuple(listed))
+                return _with_authenticated(User(name, tuple(listed)))
             if _signed_by(cert, self.trust.client_ca):
                 orgs = cert.subject.get_attributes_for_oid(NameOID.ORGANIZATION_NAME)
                 return User(_common_name(cert), (*(str(o.value) for o in orgs), AUTHENTICATED))
@@ -127,7 +134,9 @@ class Authenticator:
         )
         user = None
         if review.status.authenticated:
-            user = User(review.status.user.username, tuple(review.status.user.groups))
+            user = _with_authenticated(
+                User(review.status.user.username, tuple(review.status.user.groups))
+            )
         self._tokens[token] = (self.clock() + DECISION_TTL, user)
         return user
 
