@@ -22,6 +22,7 @@ IMAGES = {
     "docker.io/library/busybox:latest",
     "docker.io/podplane/pause:3.9",
     "docker.io/podplane/kube-proxy:dev",
+    "docker.io/podplane/metrics-server:dev",
     "docker.io/podplane/clusterdns:dev",
 }
 
@@ -144,8 +145,10 @@ echo "kept: $(ls /var/lib/containerd/kept)"
     )
     assert out.splitlines() == [
         "images: ",
-        "node-entrypoint: loaded podplane/clusterdns:dev podplane/kube-proxy:dev into containerd",
-        "images: docker.io/podplane/clusterdns:dev docker.io/podplane/kube-proxy:dev",
+        "node-entrypoint: loaded podplane/clusterdns:dev podplane/kube-proxy:dev "
+        "podplane/metrics-server:dev into containerd",
+        "images: docker.io/podplane/clusterdns:dev docker.io/podplane/kube-proxy:dev "
+        "docker.io/podplane/metrics-server:dev",
         "kept: /var/lib/containerd/kept",
     ]
 
@@ -169,6 +172,7 @@ echo "images: $(images | paste -sd ' ')"
         f"({seed}): starting it afresh",
         "images: ",
         "node-entrypoint: loaded busybox:latest podplane/pause:3.9 into containerd",
-        "node-entrypoint: loaded podplane/clusterdns:dev podplane/kube-proxy:dev into containerd",
+        "node-entrypoint: loaded podplane/clusterdns:dev podplane/kube-proxy:dev "
+        "podplane/metrics-server:dev into containerd",
         "images: " + " ".join(sorted(IMAGES)),
     ]
