@@ -22,14 +22,13 @@ from podplane.apimachinery.resources import CreateOnlyResource, Resource
 APIREGISTRATION = "apiregistration.k8s.io"
 
 
-def _built_in() -> set[tuple[str, str]]:
-    listed: list[Resource | CreateOnlyResource] = [*resources.ALL, *resources.CREATE_ONLY]
-    return {(discovery.group_of(r), discovery.version_of(r)) for r in listed}
+_LISTED: list[Resource | CreateOnlyResource] = [*resources.ALL, *resources.CREATE_ONLY]
+# The built-in kinds' group/versions: fixed for the process, so not worked out per request.
+BUILT_IN = frozenset((discovery.group_of(r), discovery.version_of(r)) for r in _LISTED)
 
 
 def local_entries(served: ServedResources, core: bool) -> list[VersionEntry]:
     """The core group's version (`core`) or every named group's versions served here."""
-    built_in = _built_in()
     out: list[VersionEntry] = []
     for group, versions in discovery.group_versions(served).items():
         if (group == "") != core:
@@ -43,7 +42,7 @@ def local_entries(served: ServedResources, core: bool) -> list[VersionEntry]:
                 apidiscovery.resources_of(listed["resources"]),
                 apidiscovery.CURRENT,
             )
-            if (group, version) not in built_in:
+            if (group, version) not in BUILT_IN:
                 priorities = apiservices.CUSTOM_RESOURCE_PRIORITIES
                 out.append(VersionEntry(group, found, Source.CRD, *priorities))
                 continue
