@@ -11,6 +11,8 @@ from collections.abc import Callable, Mapping
 
 import prometheus_client
 
+from podplane.componentbase import exposition
+
 log = logging.getLogger(__name__)
 REQUEST_TIMEOUT = 5.0
 Route = Callable[[], tuple[int, str, bytes]]  # -> (status, content type, body)
@@ -23,7 +25,7 @@ def check(ok: Callable[[], bool]) -> Route:
 
 
 def metrics() -> tuple[int, str, bytes]:
-    return 200, prometheus_client.CONTENT_TYPE_LATEST, prometheus_client.generate_latest()
+    return 200, exposition.CONTENT_TYPE, exposition.text(prometheus_client.REGISTRY)
 
 
 class HTTPEndpoints:

@@ -27,13 +27,21 @@ async def run(options: Options) -> int:
         await server.stop()
         await client.close()
         return 1
-    scraping = asyncio.create_task(server.run())
+    scraping = asyncio.create_task(server.run(), name="metrics-server")
+    signalled = asyncio.create_task(wait_for_signal(), name="signals")
+    failure: BaseException | None = None
     try:
-        await wait_for_signal()
+        await asyncio.wait((scraping, signalled), return_when=asyncio.FIRST_COMPLETED)
+        if scraping.done() and not scraping.cancelled():
+            failure = scraping.exception()
     finally:
-        scraping.cancel()
+        for task in (scraping, signalled):
+            task.cancel()
         await server.stop()
         await client.close()
+    if failure is not None:
+        log.error("stopped: %s", failure)  # its pod restarts it
+        return 1
     return 0
 
 

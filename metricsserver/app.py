@@ -1,6 +1,7 @@
 """The metrics server assembled: the trust read from kube-system's
-extension-apiserver-authentication ConfigMap, the HTTPS API, and the scrape loop, which every
---metric-resolution lists the nodes and pods, reads every node's kubelet at once and stores the
+extension-apiserver-authentication ConfigMap, the HTTPS API, informers on the nodes and pods
+(as metrics-server's, so a cluster at rest costs it a watch, not a list every tick), and the
+scrape loop, which every --metric-resolution reads every node's kubelet at once and stores the
 points (metrics-server's server.go tick). Ready once a scrape has stored something."""
 
 from __future__ import annotations
@@ -19,7 +20,9 @@ from metricsserver.options import Options
 from metricsserver.scraper.decode import Batch
 from metricsserver.scraper.kubelet import KubeletClient, ScrapeError
 from metricsserver.storage import Storage
+from podplane.api.core.v1 import core_pb2
 from podplane.client.clientset import Client
+from podplane.client.informer import Informer
 from podplane.componentbase import pki
 
 log = logging.getLogger(__name__)
@@ -52,6 +55,8 @@ class MetricsServer:
             options.address_types,
             options.kubelet_request_timeout,
         )
+        self.nodes: Informer[core_pb2.Node] = Informer(client.nodes, name="nodes")
+        self.pods: Informer[core_pb2.Pod] = Informer(client.pods, name="pods")
         self._stored = False
         self._runner: web.AppRunner | None = None
 
@@ -88,8 +93,7 @@ class MetricsServer:
         )
 
     async def scrape_once(self) -> None:
-        nodes, _ = await self.client.nodes.list_all(resource_version="0")
-        pods, _ = await self.client.pods.list_all(resource_version="0")
+        nodes, pods = self.nodes.list(), self.pods.list()
         self.snapshot.nodes = {n.metadata.name: dict(n.metadata.labels) for n in nodes}
         self.snapshot.pods = {
             (p.metadata.namespace, p.metadata.name): dict(p.metadata.labels) for p in pods
@@ -110,6 +114,16 @@ class MetricsServer:
         self._stored = self._stored or bool(batch.nodes)
 
     async def run(self) -> None:
+        """Until cancelled (or an informer fails): the informers, and a scrape every tick once
+        both have synced."""
+        async with asyncio.TaskGroup() as tasks:
+            tasks.create_task(self.nodes.run(), name="nodes-informer")
+            tasks.create_task(self.pods.run(), name="pods-informer")
+            await self.nodes.wait_synced()
+            await self.pods.wait_synced()
+            tasks.create_task(self._scrape_every_tick(), name="scraper")
+
+    async def _scrape_every_tick(self) -> None:
         while True:
             started = time.monotonic()
             try:

@@ -286,8 +286,10 @@ class NodeStatusReporter:
             await self.register()
             return
         try:
-            # As stored now: the node lifecycle controller may have marked it Unknown since.
-            self.node = await self._nodes.get(self.identity.name)
+            # As the apiserver's cache holds it (the kubelet's first try, FromApiserverCache):
+            # the node lifecycle controller may have marked it Unknown since. The update below
+            # overwrites whatever version is stored, so a cache a moment behind loses nothing.
+            self.node = await self._nodes.get(self.identity.name, resource_version="0")
             status = self._desired().status
             if (
                 unchanged(self.node.status, status)

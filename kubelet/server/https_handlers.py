@@ -22,6 +22,7 @@ from podplane.api.core.v1 import core_pb2
 from podplane.api.kubelet.v1 import kubelet_pb2
 from podplane.apimachinery import codec
 from podplane.apimachinery.json_types import JSONObject
+from podplane.componentbase import exposition
 
 log = logging.getLogger(__name__)
 
@@ -106,10 +107,10 @@ class Handlers:
         return _metrics(cadvisor_metrics(samples.pods, samples.images))
 
     async def kubelet_metrics(self, request: web.Request) -> web.Response:
-        return _metrics(prometheus_client.generate_latest(prometheus_client.REGISTRY))
+        return _metrics(exposition.text(prometheus_client.REGISTRY))
 
     async def probes(self, request: web.Request) -> web.Response:
-        return _metrics(prometheus_client.generate_latest(prober_metrics.REGISTRY))
+        return _metrics(exposition.text(prober_metrics.REGISTRY))
 
     async def container_logs(self, request: web.Request) -> web.StreamResponse:
         """The container's log as text (getContainerLogs): follow, previous, tailLines,

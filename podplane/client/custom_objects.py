@@ -46,13 +46,14 @@ class CustomObjectClient(ResourceClient[CustomObject]):
         )
         return cast(CustomObject, await self._call("Create", request))
 
-    async def get(self, name: str, namespace: str = "") -> CustomObject:
+    async def get(self, name: str, namespace: str = "", resource_version: str = "") -> CustomObject:
         request = pb.CustomObjectGetRequest(
             group=self._group,
             version=self._version,
             plural=self._plural,
             namespace=namespace,
             name=name,
+            resource_version=resource_version,
         )
         return cast(CustomObject, await self._call("Get", request))
 

@@ -104,8 +104,13 @@ class ResourceClient(Generic[T]):
     async def create(self, obj: T) -> T:
         return cast(T, await self._call("Create", obj))
 
-    async def get(self, name: str, namespace: str = "") -> T:
-        return cast(T, await self._call("Get", meta_pb2.GetRequest(namespace=namespace, name=name)))
+    async def get(self, name: str, namespace: str = "", resource_version: str = "") -> T:
+        """The object as stored now, or with resource_version "0" as the apiserver's watch cache
+        holds it (no read of etcd: client-go's FromApiserverCache)."""
+        request = meta_pb2.GetRequest(
+            namespace=namespace, name=name, resource_version=resource_version
+        )
+        return cast(T, await self._call("Get", request))
 
     async def list(
         self,

@@ -11,20 +11,27 @@ Python process took 30-40."""
 from __future__ import annotations
 
 import asyncio
+import gzip
 import logging
 import socket
 import threading
 from collections.abc import Callable, Iterable
+from urllib.parse import parse_qs
 from wsgiref.simple_server import WSGIRequestHandler, make_server
 from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
 
 import prometheus_client
-from prometheus_client import exposition
+from prometheus_client import exposition as client_exposition
+from prometheus_client.registry import Collector
+
+from podplane.componentbase import exposition
 
 log = logging.getLogger(__name__)
 
 HEALTH_PATHS = frozenset({"/healthz", "/livez", "/readyz"})
 HEALTH_TIMEOUT = 2.0
+# Go's gzip default, as promhttp compresses (prometheus_client's 9 costs twice the time).
+GZIP_LEVEL = 6
 
 # Whether the component is healthy, asked on the endpoint's thread.
 Health = Callable[[], bool]
@@ -57,9 +64,30 @@ class _QuietHandler(WSGIRequestHandler):
         pass
 
 
-def _app(health: Health | None) -> WSGIApplication:
-    metrics = prometheus_client.make_wsgi_app()
+def _metrics(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+    """The registry in the text format (as prometheus_client's WSGI app, which also offers
+    OpenMetrics: Kubernetes' components do not), gzipped when the scraper accepts it."""
+    method = environ["REQUEST_METHOD"]
+    if method not in ("GET", "HEAD", "OPTIONS"):
+        start_response("405 Method Not Allowed", [("Allow", "OPTIONS,GET")])
+        return [f"# HTTP 405 Method Not Allowed: {method}; use OPTIONS or GET\n".encode()]
+    if method == "OPTIONS":
+        start_response("200 OK", [("Allow", "OPTIONS,GET")])
+        return [b""]
+    registry: Collector = prometheus_client.REGISTRY
+    names = parse_qs(environ.get("QUERY_STRING", "")).get("name[]")
+    if names:
+        registry = prometheus_client.REGISTRY.restricted_registry(names)
+    body = exposition.text(registry)
+    headers = [("Content-Type", exposition.CONTENT_TYPE)]
+    if "gzip" in environ.get("HTTP_ACCEPT_ENCODING", ""):
+        body = gzip.compress(body, compresslevel=GZIP_LEVEL)
+        headers.append(("Content-Encoding", "gzip"))
+    start_response("200 OK", headers)
+    return [body if method == "GET" else b""]
 
+
+def _app(health: Health | None) -> WSGIApplication:
     def app(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         if health is not None and environ.get("PATH_INFO") in HEALTH_PATHS:
             ok = health()
@@ -72,7 +100,7 @@ def _app(health: Health | None) -> WSGIApplication:
                 ],
             )
             return [b"ok" if ok else b"healthz check failed"]
-        return metrics(environ, start_response)  # type: ignore[no-any-return]
+        return _metrics(environ, start_response)
 
     return app
 
@@ -94,7 +122,7 @@ class MetricsServer:
     check, on a daemon thread."""
 
     def __init__(self, host: str, port: int, health: Health | None = None) -> None:
-        class Server(exposition.ThreadingWSGIServer):
+        class Server(client_exposition.ThreadingWSGIServer):
             address_family = socket.AF_INET6 if ":" in host else socket.AF_INET
 
         self._httpd = make_server(host, port, _app(health), Server, handler_class=_QuietHandler)

@@ -16,6 +16,7 @@ from apiserver.endpoints.rest.request import NonResourceRequest
 from apiserver.endpoints.rest.responses import json_response
 from apiserver.endpoints.rest.status import method_not_allowed, not_found_path
 from apiserver.registry.served import ServedResources
+from podplane.componentbase import exposition
 
 # Whether the server is ready (its caches synced, etcd reachable): what /readyz reports.
 Readiness = Callable[[], bool]
@@ -93,7 +94,8 @@ def nonresource_handler(
             return check(path)
         if path == "/metrics":
             return web.Response(
-                body=prometheus_client.generate_latest(), content_type="text/plain", charset="utf-8"
+                body=exposition.text(prometheus_client.REGISTRY),
+                headers={"Content-Type": exposition.CONTENT_TYPE},
             )
         raise not_found_path()
 

@@ -19,6 +19,7 @@ class FakeNodes:
     def __init__(self) -> None:
         self.node: core_pb2.Node | None = None
         self.writes = 0
+        self.read_versions: list[str] = []
 
     def _copy(self) -> core_pb2.Node:
         assert self.node is not None
@@ -30,7 +31,10 @@ class FakeNodes:
         self.node, self.writes = node, self.writes + 1
         return self._copy()
 
-    async def get(self, name: str, namespace: str = "") -> core_pb2.Node:
+    async def get(
+        self, name: str, namespace: str = "", resource_version: str = ""
+    ) -> core_pb2.Node:
+        self.read_versions.append(resource_version)
         if self.node is None:
             raise grpc.aio.AioRpcError(
                 grpc.StatusCode.NOT_FOUND, grpc.aio.Metadata(), grpc.aio.Metadata()
@@ -80,6 +84,8 @@ async def test_an_unchanged_status_is_posted_only_every_report_frequency() -> No
     clock.now += 10  # 300 s since the last post
     await r.update_status()
     assert nodes.writes == 3
+    # Each period's read is the apiserver's cached copy, never a read of etcd.
+    assert nodes.read_versions == ["0"] * 31  # register's status post, then 30 periods
 
 
 async def test_a_changed_condition_is_posted_at_the_next_period() -> None:
