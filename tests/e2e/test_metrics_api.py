@@ -3,13 +3,19 @@ APIService goes Available, `kubectl top node` prints every node's usage, a pod b
 shows in `kubectl top pod` (its containers with --containers, every namespace with -A, sorted
 with --sort-by), a user is refused the metrics until bound to view, which aggregates
 system:aggregated-metrics-reader, and `kubectl get --raw` reads a NodeMetrics as
-metrics-server writes it."""
+metrics-server writes it, and `kubectl top pod` gives the CPU the burner's own cgroup counted
+over the same window, within 10 %."""
 
 from __future__ import annotations
 
+import bisect
 import json
 import re
+import subprocess
+import threading
+import time
 from collections.abc import Iterator
+from datetime import datetime
 
 import pytest
 
@@ -113,3 +119,81 @@ def test_node_metrics_read_raw() -> None:
     )
     assert raw["metadata"]["labels"]["kubernetes.io/hostname"] == "node-1"
     assert re.fullmatch(r"\d+(\.\d+)?s", raw["window"]) and set(raw["usage"]) == {"cpu", "memory"}
+
+
+# Every second: the kernel's uptime (CLOCK_BOOTTIME, 10 ms) and the container cgroup's CPU time in
+# nanoseconds (cgroup v1's cpuacct.usage, or v2's usage_usec), as the CRI stats read it.
+CGROUP_SAMPLER = (
+    "while :; do cat /proc/uptime; cat /sys/fs/cgroup/cpuacct/cpuacct.usage 2>/dev/null"
+    " || awk '/^usage_usec/ {printf \"%d\\n\", $2 * 1000}' /sys/fs/cgroup/cpu.stat; sleep 1; done"
+)
+
+
+class CgroupReadings:
+    """The burner's cgroup CPU time, read inside its container every second, by wall-clock time
+    (the host shares the kernel's clocks: its wall clock minus its uptime converts)."""
+
+    def __init__(self, kubectl: Kubectl) -> None:
+        self.points: list[tuple[float, int]] = []
+        self._offset = time.time() - float(open("/proc/uptime").read().split()[0])
+        self._process = kubectl.popen("exec", "burner", "--", "sh", "-c", CGROUP_SAMPLER)
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        assert self._process.stdout is not None
+        uptime: float | None = None
+        for line in self._process.stdout:
+            if uptime is None:
+                uptime = float(line.split()[0])
+            else:
+                self.points.append((self._offset + uptime, int(line)))
+                uptime = None
+
+    def cpu_seconds_at(self, when: float) -> float | None:
+        """The cgroup's CPU time at a moment between two readings, interpolated."""
+        points = list(self.points)
+        i = bisect.bisect_left(points, (when, 0))
+        if i == 0 or i == len(points):
+            return None
+        (t0, u0), (t1, u1) = points[i - 1], points[i]
+        return (u0 + (u1 - u0) * (when - t0) / (t1 - t0)) / 1e9
+
+    def close(self) -> None:
+        self._process.terminate()
+        try:
+            self._process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+
+
+def test_kubectl_top_pod_gives_what_the_cgroup_counted(burner: str) -> None:
+    k = Kubectl(burner)
+    readings = CgroupReadings(k)
+    path = f"/apis/metrics.k8s.io/v1beta1/namespaces/{burner}/pods/burner"
+
+    def compared() -> tuple[int, float] | None:
+        """kubectl top's CPU and the cgroup's over the PodMetrics' window, once the readings
+        cover that window and top shows the same point as the PodMetrics read before it."""
+        before = json.loads(k.ok("get", "--raw", path))
+        shown = millicores(rows(k.ok("top", "pod", "burner"))[1][1])
+        after = json.loads(k.ok("get", "--raw", path))
+        if before["timestamp"] != after["timestamp"]:
+            return None  # a new point came between the reads
+        # RFC 3339 in whole seconds: the point was read within the second after it.
+        end = datetime.fromisoformat(before["timestamp"].replace("Z", "+00:00")).timestamp()
+        end += 0.5
+        start = end - float(before["window"].removesuffix("s"))
+        used = [readings.cpu_seconds_at(start), readings.cpu_seconds_at(end)]
+        if used[0] is None or used[1] is None:
+            return None
+        return shown, (used[1] - used[0]) / (end - start) * 1000
+
+    try:
+        shown, counted = eventually(
+            compared, timeout=120, what="a PodMetrics window the cgroup readings cover"
+        )
+    finally:
+        readings.close()
+    assert counted > 50, counted  # the burner burns (up to its 300m limit)
+    assert abs(shown - counted) <= 0.1 * counted, (shown, counted)
