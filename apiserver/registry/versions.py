@@ -8,10 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, MutableMapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic
 
+from google.protobuf.message import Message
+
+from apiserver.objects import T
 from apiserver.registry.cacher import Cacher
-from apiserver.registry.generic.codec import ConvertingCodec
+from apiserver.registry.generic.codec import ConvertingCodec, S
 from apiserver.registry.generic.store import Store
 from apiserver.registry.resource import ResourceAPI
 from apiserver.registry.served import ResourceKey, key_of
@@ -22,15 +25,15 @@ from podplane.apimachinery.autoscaling import conversion
 
 
 @dataclass(frozen=True)
-class ServedVersion:
+class ServedVersion(Generic[T, S]):
     """A version's strategy and its conversions to and from the storage version's message."""
 
-    strategy: Strategy[Any]
-    to_storage: Callable[[Any], Any]
-    to_served: Callable[[Any], Any]
+    strategy: Strategy[T]
+    to_storage: Callable[[T], S]
+    to_served: Callable[[S], T]
 
 
-VERSIONS: tuple[ServedVersion, ...] = (
+VERSIONS: tuple[ServedVersion[Any, Any], ...] = (
     ServedVersion(autoscaling.OTHER_VERSIONS[0], conversion.to_v2, conversion.to_v1),
 )
 
@@ -43,18 +46,18 @@ def cache_name(key: ResourceKey) -> str:
 
 def served_versions(
     etcd: EtcdClient,
-    stores: Mapping[str, Store[Any]],
-    new_cacher: Callable[[Store[Any], str], Cacher[Any]],
-    cachers: MutableMapping[str, Cacher[Any]],
-) -> dict[ResourceKey, ResourceAPI[Any]]:
+    stores: Mapping[str, Store[Message]],
+    new_cacher: Callable[[Store[Message], str], Cacher[Message]],
+    cachers: MutableMapping[str, Cacher[Message]],
+) -> dict[ResourceKey, ResourceAPI[Message]]:
     """Every other version's verbs; their watch caches join `cachers` (started and stopped with
     the rest) under cache_name."""
-    apis: dict[ResourceKey, ResourceAPI[Any]] = {}
+    apis: dict[ResourceKey, ResourceAPI[Message]] = {}
     for v in VERSIONS:
         resource = v.strategy.resource
         storage = stores[resource.plural]
         codec = ConvertingCodec(storage.strategy.new, v.to_storage, v.to_served)
-        store: Store[Any] = Store(etcd, v.strategy, codec=codec)
+        store: Store[Message] = Store(etcd, v.strategy, codec=codec)
         store.admission = storage.admission
         key = key_of(resource)
         cachers[cache_name(key)] = cacher = new_cacher(store, cache_name(key))

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from google.protobuf.message import Message
+
 from apiserver.defaulting import autoscaling as defaulting
 from apiserver.registry.strategies.base import StatusWrite, Strategy, clear_status, copy_status
 from apiserver.validation import autoscaling as validation
@@ -21,7 +23,7 @@ from podplane.apimachinery.autoscaling import conversion, round_trip
 V1Autoscaler = v1.HorizontalPodAutoscaler
 
 
-def _keep_nothing(new: Any, stored: Any) -> None:
+def _keep_nothing(new: Message, stored: Message) -> None:
     return None
 
 

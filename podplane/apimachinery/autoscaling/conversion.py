@@ -8,11 +8,11 @@ object read and written back at v1 keeps them."""
 from __future__ import annotations
 
 import json
-from typing import Any
 
 from podplane.api.autoscaling.v1 import autoscaling_pb2 as v1
 from podplane.api.autoscaling.v2 import autoscaling_pb2 as v2
 from podplane.apimachinery.autoscaling import round_trip
+from podplane.apimachinery.json_types import JSONValue
 
 V1 = "autoscaling/v1"
 V2 = "autoscaling/v2"
@@ -38,7 +38,10 @@ def cpu_utilization_metric(percent: int) -> v2.MetricSpec:
     return metric
 
 
-def _copy_meta(dst: Any, src: Any) -> None:
+def _copy_meta(
+    dst: v1.HorizontalPodAutoscaler | v2.HorizontalPodAutoscaler,
+    src: v1.HorizontalPodAutoscaler | v2.HorizontalPodAutoscaler,
+) -> None:
     dst.metadata.CopyFrom(src.metadata)
     for key in round_trip.ROUND_TRIP:  # only the ones the conversion writes
         if key in dst.metadata.annotations:
@@ -91,7 +94,7 @@ def to_v1(obj: v2.HorizontalPodAutoscaler) -> v1.HorizontalPodAutoscaler:
     return out
 
 
-def _carried(obj: v1.HorizontalPodAutoscaler, key: str) -> Any:
+def _carried(obj: v1.HorizontalPodAutoscaler, key: str) -> JSONValue:
     """An annotation's JSON; None when absent or not JSON (Kubernetes then ignores it)."""
     text = obj.metadata.annotations.get(key)
     if text is None:

@@ -9,11 +9,13 @@ escaped."""
 from __future__ import annotations
 
 import json
-from typing import Any
+
+from google.protobuf.message import Message
 
 from podplane.api.autoscaling.v2 import autoscaling_pb2 as v2
 from podplane.api.meta.v1 import meta_pb2
 from podplane.apimachinery import codec
+from podplane.apimachinery.json_types import JSONObject, JSONValue
 
 METRICS = "autoscaling.alpha.kubernetes.io/metrics"
 CURRENT_METRICS = "autoscaling.alpha.kubernetes.io/current-metrics"
@@ -23,7 +25,7 @@ ROUND_TRIP = (METRICS, CURRENT_METRICS, CONDITIONS, BEHAVIOR)
 # The ones that carry status (a status write's, not a spec write's).
 STATUS = (CURRENT_METRICS, CONDITIONS)
 
-JSON = dict[str, Any]
+JSON = JSONObject
 
 
 def go_json(value: object) -> str:
@@ -52,7 +54,7 @@ def _quantity(value: str) -> str:
     return value or "0"  # a Go resource.Quantity that is not a pointer: "0" when zero
 
 
-def _opt_int(msg: Any, name: str) -> int | None:
+def _opt_int(msg: Message, name: str) -> int | None:
     return getattr(msg, name) if msg.HasField(name) else None
 
 
@@ -250,7 +252,7 @@ def into_condition(c: v2.HorizontalPodAutoscalerCondition, data: JSON) -> None:
     c.reason, c.message = _str(data, "reason"), _str(data, "message")
 
 
-def _field(data: JSON, name: str) -> Any:
+def _field(data: JSON, name: str) -> JSONValue:
     """A field of a Go struct without json tags, matched as Go's decoder does: any case."""
     return next((v for k, v in data.items() if k.lower() == name.lower()), None)
 

@@ -207,7 +207,8 @@ async def test_watch_at_v1_sees_a_write_at_v2(cluster: RestCluster) -> None:
         task = asyncio.ensure_future(in_thread(first_event))
         await asyncio.sleep(0.5)
         await cluster.kubectl_ok("-n", ns, "create", "-f", "-", stdin=_hpa_v2("watched"))
-        assert await asyncio.wait_for(task, 30) == ("ADDED", "watched", 60)
+        async with asyncio.timeout(30):
+            assert await task == ("ADDED", "watched", 60)
 
 
 async def test_bad_spec_refused_with_the_field(cluster: RestCluster) -> None:
