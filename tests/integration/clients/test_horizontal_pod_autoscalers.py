@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
 import uuid
 from collections.abc import AsyncIterator
 
@@ -82,7 +83,11 @@ async def test_created_at_v2_read_at_both_versions(cluster: RestCluster) -> None
     async with private_namespace(cluster) as ns:
         out = await cluster.kubectl_ok("-n", ns, "create", "-f", "-", stdin=_hpa_v2("web"))
         assert out == "horizontalpodautoscaler.autoscaling/web created\n"
-        v2_obj = json.loads(await cluster.kubectl_ok("-n", ns, "get", "hpa", "web", "-o", "json"))
+        v2_obj = json.loads(
+            await cluster.kubectl_ok(
+                "-n", ns, "get", "hpa", "web", "-o", "json", "--show-managed-fields"
+            )
+        )
         assert v2_obj["apiVersion"] == "autoscaling/v2"
         assert v2_obj["spec"]["behavior"]["scaleUp"] == {
             "stabilizationWindowSeconds": 0,
@@ -148,6 +153,13 @@ async def test_kubectl_autoscale_describe_and_status(cluster: RestCluster) -> No
             "-n", ns, "autoscale", "deployment", "web", "--cpu-percent=50", "--min=1", "--max=5"
         )
         assert out == "horizontalpodautoscaler.autoscaling/web autoscaled\n"
+        written = json.loads(
+            await cluster.kubectl_ok(
+                "-n", ns, "get", "hpa", "web", "-o", "json", "--show-managed-fields"
+            )
+        )
+        # kubectl 1.36 (the venv's) autoscales at autoscaling/v2.
+        assert written["metadata"]["managedFields"][0]["apiVersion"] == "autoscaling/v2"
         lines = (await cluster.kubectl_ok("-n", ns, "get", "hpa")).splitlines()
         assert lines[1].split()[:6] == ["web", "Deployment/web", "cpu:", "<unknown>/50%", "1", "5"]
         described = await cluster.kubectl_ok("-n", ns, "describe", "hpa", "web")
@@ -272,3 +284,83 @@ async def test_explain_at_both_versions(cluster: RestCluster) -> None:
     assert "autoscaling" in out and "scaleDown" in out
     out = await cluster.kubectl_ok("explain", "hpa.spec", "--api-version=autoscaling/v1")
     assert "targetCPUUtilizationPercentage" in out
+
+
+HOST_KUBECTL = "/usr/bin/kubectl"
+
+
+@pytest.mark.skipif(not os.path.exists(HOST_KUBECTL), reason="no kubectl on the host")
+async def test_host_kubectl_autoscale_and_describe(cluster: RestCluster) -> None:
+    """The host's kubectl (1.32 here, beside the venv's newer one) autoscales, lists and
+    describes too; which version each writes is in the managed fields."""
+    async with private_namespace(cluster) as ns:
+        await cluster.kubectl_ok("-n", ns, "create", "deployment", "web", "--image=nginx:1.27")
+
+        async def host(*args: str) -> str:
+            process = await asyncio.create_subprocess_exec(
+                HOST_KUBECTL,
+                "--context=admin",
+                "-n",
+                ns,
+                *args,
+                env=cluster.env(),
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE,
+            )
+            async with asyncio.timeout(60):
+                out, err = await process.communicate()
+            assert process.returncode == 0, err.decode()
+            return out.decode()
+
+        out = await host("autoscale", "deployment", "web", "--cpu-percent=50", "--min=1", "--max=5")
+        assert out == "horizontalpodautoscaler.autoscaling/web autoscaled\n"
+        assert "cpu: <unknown>/50%" in (await host("get", "hpa")).splitlines()[1]
+        assert "Deployment/web" in await host("describe", "hpa", "web")
+        obj = json.loads(
+            await cluster.kubectl_ok(
+                "-n", ns, "get", "hpa", "web", "-o", "json", "--show-managed-fields"
+            )
+        )
+        # kubectl 1.32 autoscales at autoscaling/v1: read back at v2 all the same.
+        assert obj["metadata"]["managedFields"][0]["apiVersion"] == "autoscaling/v1"
+        assert obj["spec"]["metrics"][0]["resource"]["target"]["averageUtilization"] == 50
+
+
+async def test_server_side_apply_at_both_versions(cluster: RestCluster) -> None:
+    async with private_namespace(cluster) as ns:
+        v1_config = yaml.safe_dump(
+            {
+                "apiVersion": "autoscaling/v1",
+                "kind": "HorizontalPodAutoscaler",
+                "metadata": {"name": "ssa"},
+                "spec": {
+                    "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "w"},
+                    "maxReplicas": 4,
+                    "targetCPUUtilizationPercentage": 70,
+                },
+            }
+        )
+        out = await cluster.kubectl_ok(
+            "-n",
+            ns,
+            "apply",
+            "--server-side",
+            "--field-manager=v1-owner",
+            "-f",
+            "-",
+            stdin=v1_config,
+        )
+        assert out == "horizontalpodautoscaler.autoscaling/ssa serverside-applied\n"
+        v2_config = _hpa_v2("ssa", maxReplicas=6)
+        await cluster.kubectl_ok(
+            "-n", ns, "apply", "--server-side", "--force-conflicts", "--field-manager=v2-owner",
+            "-f", "-", stdin=v2_config,
+        )  # fmt: skip
+        obj = json.loads(
+            await cluster.kubectl_ok(
+                "-n", ns, "get", "hpa", "ssa", "-o", "json", "--show-managed-fields"
+            )
+        )
+        assert obj["spec"]["maxReplicas"] == 6
+        managers = {(m["manager"], m["apiVersion"]) for m in obj["metadata"]["managedFields"]}
+        assert ("v2-owner", "autoscaling/v2") in managers
