@@ -5,6 +5,7 @@ standard names)."""
 
 from __future__ import annotations
 
+import math
 from decimal import Decimal
 
 from apiserver.validation import fields
@@ -99,6 +100,8 @@ def quantity_value(path: str, name: str, value: str) -> list[FieldError]:
         return errs
     if q < 0:
         errs.append(fields.invalid(path, value, NEGATIVE))
-    if (name in _COUNTS or extended(name)) and (q * 1000) % 1000:
+    # Go's MilliValue() % 1000, in Python's exact integers (a Decimal's % refuses a value past
+    # its context's 28 digits).
+    if (name in _COUNTS or extended(name)) and math.ceil(q * 1000) % 1000:
         errs.append(fields.invalid(path, value, NOT_INTEGER))
     return errs

@@ -26,6 +26,7 @@ from tests.support import EtcdProcess
 _API_CLASSES = {
     "": "CoreV1Api",
     "apps": "AppsV1Api",
+    "autoscaling": "AutoscalingV2Api",
     "batch": "BatchV1Api",
     "policy": "PolicyV1Api",
     "coordination.k8s.io": "CoordinationV1Api",
