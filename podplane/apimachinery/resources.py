@@ -5,9 +5,9 @@ from __future__ import annotations
 import enum
 import importlib
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Generic, Protocol
+from typing import Any
 
 import grpc
 from google.protobuf.message import Message
@@ -22,6 +22,8 @@ from podplane.api.apiregistration.v1 import apiregistration_pb2
 from podplane.api.apps.v1 import apps_pb2
 from podplane.api.authentication.v1 import authentication_pb2
 from podplane.api.authorization.v1 import authorization_pb2
+from podplane.api.autoscaling.v1 import autoscaling_pb2 as autoscaling_v1_pb2
+from podplane.api.autoscaling.v2 import autoscaling_pb2 as autoscaling_v2_pb2
 from podplane.api.batch.v1 import batch_pb2
 from podplane.api.certificates.v1 import certificates_pb2
 from podplane.api.coordination.v1 import lease_pb2
@@ -34,92 +36,17 @@ from podplane.api.policy.v1 import policy_pb2
 from podplane.api.rbac.v1 import rbac_pb2
 from podplane.api.scheduling.v1 import scheduling_pb2
 from podplane.api.storage.v1 import storage_pb2
-
-if TYPE_CHECKING:
-    from typing_extensions import TypeVar
-
-    # A Resource whose kind is not known statically (by_name(), a loop over ALL) gives untyped
-    # messages: a protobuf Message has no metadata, spec or items to type-check against.
-    M = TypeVar("M", bound=Message, default=Any)
-    L = TypeVar("L", bound=Message, default=Any)
-    E = TypeVar("E", bound=Message, default=Any)
-else:  # type parameter defaults are a type checker's matter; Python 3.11's TypeVar has none
-    from typing import TypeVar
-
-    M = TypeVar("M", bound=Message)
-    L = TypeVar("L", bound=Message)
-    E = TypeVar("E", bound=Message)
-
-
-class MethodRegistry(Protocol):
-    """What the generated add_*Servicer_to_server functions add a servicer's methods to: a grpc
-    server, or podplane.componentbase.serving.MethodTable."""
-
-    def add_generic_rpc_handlers(self, handlers: Iterable[grpc.GenericRpcHandler]) -> None: ...
-
-    def add_registered_method_handlers(
-        self, service: str, handlers: dict[str, grpc.RpcMethodHandler]
-    ) -> None: ...
-
-
-@dataclass(frozen=True)
-class Resource(Generic[M, L, E]):
-    """One kind: its names, its messages (the object M, its list L, its watch event E) and its
-    gRPC service."""
-
-    kind: str
-    plural: str
-    api_version: str
-    namespaced: bool
-    message: type[M]
-    list_message: type[L]
-    watch_event: type[E]
-    # Full gRPC service name, e.g. "podplane.core.v1.Pods".
-    service: str
-    # The generated client stub class (grpc's generated code has no type stubs).
-    stub: Callable[[grpc.aio.Channel], Any]
-    # The generated add_*Servicer_to_server(servicer, registry).
-    add_servicer: Callable[[object, MethodRegistry], None]
-    has_status: bool
-    short_names: tuple[str, ...] = ()
-    # The groups of resources it belongs to (`kubectl get all` lists the category "all").
-    categories: tuple[str, ...] = ()
-    # A custom resource's names, as its CustomResourceDefinition gives them; a built-in kind's
-    # are its kind's (pods: pod, PodList).
-    singular_name: str = ""
-    list_kind_name: str = ""
-
-    @property
-    def singular(self) -> str:
-        return self.singular_name or self.kind.lower()
-
-    @property
-    def list_kind(self) -> str:
-        return self.list_kind_name or f"{self.kind}List"
-
-    @property
-    def group(self) -> str:
-        """ "" for the core group (apiVersion v1), else the group (apps for apps/v1)."""
-        return self.api_version.rpartition("/")[0]
-
-    @property
-    def version(self) -> str:
-        return self.api_version.rpartition("/")[2]
-
-    @property
-    def custom(self) -> bool:
-        """Whether the kind is a CustomResourceDefinition's, served as CustomObject messages."""
-        return self.message is custom_objects_pb2.CustomObject
-
-    def new(self) -> M:
-        return self.message()
-
+from podplane.apimachinery.resource_types import CreateOnlyResource as CreateOnlyResource
+from podplane.apimachinery.resource_types import M
+from podplane.apimachinery.resource_types import MethodRegistry as MethodRegistry
+from podplane.apimachinery.resource_types import Resource as Resource
 
 CORE_PACKAGE = "podplane.core.v1"
 # The API group of each generated package, podplane.<package>.<version> ("" is the core group).
 API_GROUPS = {
     "core": "",
     "apps": "apps",
+    "autoscaling": "autoscaling",
     "batch": "batch",
     "policy": "policy",
     "coordination": "coordination.k8s.io",
@@ -304,6 +231,12 @@ VALIDATING_ADMISSION_POLICY_BINDING = _kind(
     CLUSTER,
     categories=("api-extensions",),
 )
+HORIZONTAL_POD_AUTOSCALER = _kind(
+    autoscaling_v2_pb2.HorizontalPodAutoscaler,
+    "horizontalpodautoscalers",
+    NAMESPACED | STATUS | IN_ALL,
+    "hpa",
+)
 
 ALL: tuple[Resource, ...] = (
     POD,
@@ -345,7 +278,18 @@ ALL: tuple[Resource, ...] = (
     POD_TEMPLATE,
     LIMIT_RANGE,
     RESOURCE_QUOTA,
+    HORIZONTAL_POD_AUTOSCALER,
 )
+
+# The other served versions of built-in kinds, beside the storage and preferred version ALL holds:
+# each reads and writes the same stored objects, converted (apiserver/registry/versions/).
+HORIZONTAL_POD_AUTOSCALER_V1 = _kind(
+    autoscaling_v1_pb2.HorizontalPodAutoscaler,
+    "horizontalpodautoscalers",
+    NAMESPACED | STATUS | IN_ALL,
+    "hpa",
+)
+OTHER_VERSIONS: tuple[Resource, ...] = (HORIZONTAL_POD_AUTOSCALER_V1,)
 
 # The one service that serves every custom resource, each named by its group, version and
 # plural in the request (apiextensions/v1/custom_objects.proto).
@@ -391,30 +335,6 @@ def custom_resource(
     )
 
 
-@dataclass(frozen=True)
-class CreateOnlyResource(Generic[M]):
-    """A kind that is only created and never stored (Kubernetes' access and token reviews): a
-    create is a question, answered with the object sent and its status filled in. Served at both
-    doors with the create verb alone; it has no list, watch or storage."""
-
-    kind: str
-    plural: str
-    api_version: str
-    namespaced: bool
-    message: type[M]
-    # Full gRPC service name, e.g. "podplane.authorization.v1.SelfSubjectAccessReviews".
-    service: str
-    stub: Callable[[grpc.aio.Channel], Any]
-    add_servicer: Callable[[object, MethodRegistry], None]
-
-    @property
-    def singular(self) -> str:
-        return self.kind.lower()
-
-    def new(self) -> M:
-        return self.message()
-
-
 def _create_only(message: type[M], plural: str, traits: Traits) -> CreateOnlyResource[M]:
     """A create-only kind from its row, as _kind derives a stored one's."""
     grpc_service = _service(message, plural)
@@ -458,7 +378,7 @@ CREATE_ONLY: tuple[CreateOnlyResource, ...] = (
     TOKEN_REVIEW,
 )
 # Every kind a request may name: what authorization, discovery and the doors' routing know.
-SERVED: tuple[Resource | CreateOnlyResource, ...] = (*ALL, *CREATE_ONLY)
+SERVED: tuple[Resource | CreateOnlyResource, ...] = (*ALL, *OTHER_VERSIONS, *CREATE_ONLY)
 
 # Every spelling a user may type (kubectl accepts kind, singular, plural and short names).
 _BY_NAME: dict[str, Resource] = {}

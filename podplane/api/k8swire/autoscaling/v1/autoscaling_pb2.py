@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from podplane.api.k8swire.meta.v1 import meta_pb2 as podplane_dot_api_dot_k8swire_dot_meta_dot_v1_dot_meta__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n5podplane/api/k8swire/autoscaling/v1/autoscaling.proto\x12\x1fpodplane.k8swire.autoscaling.v1\x1a\'podplane/api/k8swire/meta/v1/meta.proto\"\xb7\x01\n\x05Scale\x12\x36\n\x08metadata\x18\x01 \x01(\x0b\x32$.podplane.k8swire.meta.v1.ObjectMeta\x12\x38\n\x04spec\x18\x02 \x01(\x0b\x32*.podplane.k8swire.autoscaling.v1.ScaleSpec\x12<\n\x06status\x18\x03 \x01(\x0b\x32,.podplane.k8swire.autoscaling.v1.ScaleStatus\"\x1d\n\tScaleSpec\x12\x10\n\x08replicas\x18\x01 \x01(\x05\"1\n\x0bScaleStatus\x12\x10\n\x08replicas\x18\x01 \x01(\x05\x12\x10\n\x08selector\x18\x02 \x01(\tb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n5podplane/api/k8swire/autoscaling/v1/autoscaling.proto\x12\x1fpodplane.k8swire.autoscaling.v1\x1a\'podplane/api/k8swire/meta/v1/meta.proto\"\xb7\x01\n\x05Scale\x12\x36\n\x08metadata\x18\x01 \x01(\x0b\x32$.podplane.k8swire.meta.v1.ObjectMeta\x12\x38\n\x04spec\x18\x02 \x01(\x0b\x32*.podplane.k8swire.autoscaling.v1.ScaleSpec\x12<\n\x06status\x18\x03 \x01(\x0b\x32,.podplane.k8swire.autoscaling.v1.ScaleStatus\"\x1d\n\tScaleSpec\x12\x10\n\x08replicas\x18\x01 \x01(\x05\"1\n\x0bScaleStatus\x12\x10\n\x08replicas\x18\x01 \x01(\x05\x12\x10\n\x08selector\x18\x02 \x01(\t\"M\n\x1b\x43rossVersionObjectReference\x12\x0c\n\x04kind\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x12\n\napiVersion\x18\x03 \x01(\t\"\xed\x01\n\x17HorizontalPodAutoscaler\x12\x36\n\x08metadata\x18\x01 \x01(\x0b\x32$.podplane.k8swire.meta.v1.ObjectMeta\x12J\n\x04spec\x18\x02 \x01(\x0b\x32<.podplane.k8swire.autoscaling.v1.HorizontalPodAutoscalerSpec\x12N\n\x06status\x18\x03 \x01(\x0b\x32>.podplane.k8swire.autoscaling.v1.HorizontalPodAutoscalerStatus\"\x82\x02\n\x1bHorizontalPodAutoscalerSpec\x12T\n\x0escaleTargetRef\x18\x01 \x01(\x0b\x32<.podplane.k8swire.autoscaling.v1.CrossVersionObjectReference\x12\x18\n\x0bminReplicas\x18\x02 \x01(\x05H\x00\x88\x01\x01\x12\x13\n\x0bmaxReplicas\x18\x03 \x01(\x05\x12+\n\x1etargetCPUUtilizationPercentage\x18\x04 \x01(\x05H\x01\x88\x01\x01\x42\x0e\n\x0c_minReplicasB!\n\x1f_targetCPUUtilizationPercentage\"\x92\x02\n\x1dHorizontalPodAutoscalerStatus\x12\x1f\n\x12observedGeneration\x18\x01 \x01(\x03H\x00\x88\x01\x01\x12\x35\n\rlastScaleTime\x18\x02 \x01(\x0b\x32\x1e.podplane.k8swire.meta.v1.Time\x12\x17\n\x0f\x63urrentReplicas\x18\x03 \x01(\x05\x12\x17\n\x0f\x64\x65siredReplicas\x18\x04 \x01(\x05\x12,\n\x1f\x63urrentCPUUtilizationPercentage\x18\x05 \x01(\x05H\x01\x88\x01\x01\x42\x15\n\x13_observedGenerationB\"\n _currentCPUUtilizationPercentageb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -38,4 +38,12 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_SCALESPEC']._serialized_end=346
   _globals['_SCALESTATUS']._serialized_start=348
   _globals['_SCALESTATUS']._serialized_end=397
+  _globals['_CROSSVERSIONOBJECTREFERENCE']._serialized_start=399
+  _globals['_CROSSVERSIONOBJECTREFERENCE']._serialized_end=476
+  _globals['_HORIZONTALPODAUTOSCALER']._serialized_start=479
+  _globals['_HORIZONTALPODAUTOSCALER']._serialized_end=716
+  _globals['_HORIZONTALPODAUTOSCALERSPEC']._serialized_start=719
+  _globals['_HORIZONTALPODAUTOSCALERSPEC']._serialized_end=977
+  _globals['_HORIZONTALPODAUTOSCALERSTATUS']._serialized_start=980
+  _globals['_HORIZONTALPODAUTOSCALERSTATUS']._serialized_end=1254
 # @@protoc_insertion_point(module_scope)
