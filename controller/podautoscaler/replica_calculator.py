@@ -21,8 +21,8 @@ from controller.podautoscaler.pods import (
     group_pods,
     pod_requests,
 )
+from controller.podautoscaler.selector import Selector
 from controller.podautoscaler.utilization import metric_usage_ratio, resource_utilization_ratio
-from podplane.apimachinery.selectors import LabelSelector
 
 # kube-controller-manager's defaults (pkg/controller/podautoscaler/config).
 DEFAULT_TOLERANCE = 0.1
@@ -35,7 +35,7 @@ ReplicaCalculationError = CalculationError
 
 class MetricsSource(Protocol):
     async def resource_metric(
-        self, resource: str, namespace: str, selector: LabelSelector, container: str
+        self, resource: str, namespace: str, selector: Selector, container: str
     ) -> tuple[PodMetrics, float]:
         """The pods' usage of `resource` (of their container `container`, if given) and the
         samples' timestamp; raises when there is none."""
@@ -43,7 +43,7 @@ class MetricsSource(Protocol):
 
 
 # The pods of a namespace that a selector selects, from the informer's cache.
-PodLister = Callable[[str, LabelSelector], Sequence[PodInfo]]
+PodLister = Callable[[str, Selector], Sequence[PodInfo]]
 
 
 @dataclass(frozen=True)
@@ -211,7 +211,7 @@ class ReplicaCalculator:
         self.clock = clock
 
     async def _samples(
-        self, resource: str, namespace: str, selector: LabelSelector, container: str
+        self, resource: str, namespace: str, selector: Selector, container: str
     ) -> tuple[PodMetrics, float]:
         try:
             return await self.metrics.resource_metric(resource, namespace, selector, container)
@@ -226,7 +226,7 @@ class ReplicaCalculator:
         target_utilization: int,
         resource: str,
         namespace: str,
-        selector: LabelSelector,
+        selector: Selector,
         container: str = "",
     ) -> UtilizationProposal:
         """GetResourceReplicas: for a target utilization (percentage of the requests)."""
@@ -249,7 +249,7 @@ class ReplicaCalculator:
         target_usage: int,
         resource: str,
         namespace: str,
-        selector: LabelSelector,
+        selector: Selector,
         container: str = "",
     ) -> UsageProposal:
         """GetRawResourceReplicas: for a target average value (milli-value per pod)."""
