@@ -84,6 +84,7 @@ from apiserver.registry.service.kubernetes_service import KubernetesService
 from apiserver.registry.serviceaccount.token import TokenRequests
 from apiserver.registry.strategy import STRATEGIES
 from apiserver.registry.uncached import UNCACHED_RESOURCES, Uncached
+from apiserver.registry.versions import served_versions
 from apiserver.storage.compactor import DEFAULT_INTERVAL, Compactor
 from apiserver.storage.etcd import EtcdClient, wait_until_ready
 from podplane.api.core.v1 import core_pb2
@@ -298,6 +299,7 @@ class APIServer:
                 for plural, store in self.stores.items()
             }
         )
+        self.apis.versions = served_versions(self.etcd, self.stores, self._cacher, self.cachers)
         self.custom_resources = CustomResourceServing(
             self.apis,
             StorageParts(self.etcd, self._custom_cacher, admission, self.cachers),

@@ -201,6 +201,7 @@ def _user_facing_roles() -> list[rbac_pb2.ClusterRole]:
                 rule((*READ, *WRITE), ("apps",), _EDIT_APPS),
                 rule((*READ, *WRITE), ("batch",), ("jobs", "cronjobs")),
                 rule((*READ, *WRITE), ("policy",), ("poddisruptionbudgets",)),
+                rule((*READ, *WRITE), (AUTOSCALING,), ("horizontalpodautoscalers",)),
             ],
             labels={AGGREGATE_TO_EDIT: "true"},
         ),
@@ -212,6 +213,11 @@ def _user_facing_roles() -> list[rbac_pb2.ClusterRole]:
                 rule(READ, ("batch",), ("cronjobs", "cronjobs/status", "jobs", "jobs/status")),
                 rule(READ, ("discovery.k8s.io",), ("endpointslices",)),
                 rule(READ, ("policy",), ("poddisruptionbudgets", "poddisruptionbudgets/status")),
+                rule(
+                    READ,
+                    (AUTOSCALING,),
+                    ("horizontalpodautoscalers", "horizontalpodautoscalers/status"),
+                ),
             ],
             labels={AGGREGATE_TO_VIEW: "true"},
         ),
@@ -346,6 +352,31 @@ def _admission_roles() -> list[rbac_pb2.ClusterRole]:
     ]
 
 
+AUTOSCALING = "autoscaling"
+HPA_CONTROLLER_ROLE = "system:controller:horizontal-pod-autoscaler"
+
+
+def _autoscaling_roles() -> list[rbac_pb2.ClusterRole]:
+    """The horizontal pod autoscaler controller's (controller_policy.go): it reads autoscalers
+    and writes their status, reads and writes its targets' scale, lists pods, reads the
+    resource, custom and external metrics APIs, and writes events."""
+    return [
+        cluster_role(
+            HPA_CONTROLLER_ROLE,
+            [
+                rule(READ, (AUTOSCALING,), ("horizontalpodautoscalers",)),
+                rule(("update",), (AUTOSCALING,), ("horizontalpodautoscalers/status",)),
+                rule(("get", "update"), ("*",), ("*/scale",)),
+                rule(("list",), ("",), ("pods",)),
+                rule(("list",), ("metrics.k8s.io",), ("pods",)),
+                rule(("get", "list"), ("custom.metrics.k8s.io",), ("*",)),
+                rule(("get", "list"), ("external.metrics.k8s.io",), ("*",)),
+                rule(("create", "patch", "update"), ("", "events.k8s.io"), ("events",)),
+            ],
+        )
+    ]
+
+
 def _controller_service_account_binding(role: str, account: str) -> rbac_pb2.ClusterRoleBinding:
     """addControllerRole's binding: the role to the controller's service account."""
     binding = cluster_role_binding(role)
@@ -370,6 +401,7 @@ def cluster_roles() -> list[rbac_pb2.ClusterRole]:
         + _component_roles()
         + _certificate_roles()
         + _admission_roles()
+        + _autoscaling_roles()
     )
 
 
@@ -384,9 +416,8 @@ def cluster_role_bindings() -> list[rbac_pb2.ClusterRoleBinding]:
         cluster_role_binding("system:monitoring", groups=(policy.MONITORING_GROUP,)),
     ]
     # podplane's controller-manager runs its controllers as one identity.
-    bindings.append(
-        cluster_role_binding(CERTIFICATE_CONTROLLER_ROLE, users=("system:kube-controller-manager",))
-    )
+    for role in (CERTIFICATE_CONTROLLER_ROLE, HPA_CONTROLLER_ROLE):
+        bindings.append(cluster_role_binding(role, users=("system:kube-controller-manager",)))
     bindings.append(
         _controller_service_account_binding(VAP_STATUS_CONTROLLER_ROLE, VAP_STATUS_CONTROLLER)
     )

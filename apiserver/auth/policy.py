@@ -57,6 +57,8 @@ _NON_SECRET = (
     "poddisruptionbudgets/status",
     "priorityclasses",
     "runtimeclasses",
+    "horizontalpodautoscalers",
+    "horizontalpodautoscalers/status",
 )
 _WORKLOADS = (
     "replicationcontrollers",
@@ -152,6 +154,9 @@ CLUSTER_ROLES: dict[str, tuple[PolicyRule, ...]] = {
         # The resource quota controller keeps each quota's hard and used
         # (system:controller:resourcequota-controller).
         rule("update", "resourcequotas/status"),
+        # The horizontal pod autoscaler controller writes autoscalers' status
+        # (system:controller:horizontal-pod-autoscaler).
+        rule("update", "horizontalpodautoscalers/status"),
     ),
     # system:node: what a kubelet may do at all; the node authorizer and NodeRestriction narrow it
     # to its own node, pods and the objects they reference.

@@ -72,6 +72,8 @@ class ServedResources(Mapping[str, ResourceAPI[Any]]):
 
     builtin: dict[str, ResourceAPI[Any]]
     custom: dict[ResourceKey, CustomResourceVersion] = field(default_factory=dict)
+    # The built-in kinds' other served versions (resources.OTHER_VERSIONS: registry/versions.py).
+    versions: dict[ResourceKey, ResourceAPI[Any]] = field(default_factory=dict)
     # Moves whenever the custom resources change: what documents built from them are cached by.
     revision: int = 0
 
@@ -91,6 +93,9 @@ class ServedResources(Mapping[str, ResourceAPI[Any]]):
         api = self.builtin.get(plural)
         if api is not None and (api.resource.group, api.resource.version) == (group, version):
             return api  # a built-in kind is never shadowed by a definition
+        other = self.versions.get((group, version, plural))
+        if other is not None:
+            return other
         found = self.custom.get((group, version, plural))
         return found.api if found is not None else None
 
@@ -103,9 +108,13 @@ class ServedResources(Mapping[str, ResourceAPI[Any]]):
         return self.custom.get((group, version, plural))
 
     def resources(self) -> list[Resource]:
-        """Every served resource: the built-in kinds in the table's order, then the custom
-        resources."""
-        return [*(api.resource for api in self.builtin.values()), *self.custom_resources()]
+        """Every served resource: the built-in kinds in the table's order, their other versions,
+        then the custom resources."""
+        return [
+            *(api.resource for api in self.builtin.values()),
+            *(api.resource for api in self.versions.values()),
+            *self.custom_resources(),
+        ]
 
     def custom_resources(self) -> list[CustomResource]:
         return [c.resource for c in self.custom.values()]

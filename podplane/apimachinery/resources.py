@@ -290,6 +290,8 @@ HORIZONTAL_POD_AUTOSCALER_V1 = _kind(
     "hpa",
 )
 OTHER_VERSIONS: tuple[Resource, ...] = (HORIZONTAL_POD_AUTOSCALER_V1,)
+# Every served version of every built-in kind.
+ALL_VERSIONS: tuple[Resource, ...] = (*ALL, *OTHER_VERSIONS)
 
 # The one service that serves every custom resource, each named by its group, version and
 # plural in the request (apiextensions/v1/custom_objects.proto).
@@ -378,7 +380,7 @@ CREATE_ONLY: tuple[CreateOnlyResource, ...] = (
     TOKEN_REVIEW,
 )
 # Every kind a request may name: what authorization, discovery and the doors' routing know.
-SERVED: tuple[Resource | CreateOnlyResource, ...] = (*ALL, *OTHER_VERSIONS, *CREATE_ONLY)
+SERVED: tuple[Resource | CreateOnlyResource, ...] = (*ALL_VERSIONS, *CREATE_ONLY)
 
 # Every spelling a user may type (kubectl accepts kind, singular, plural and short names).
 _BY_NAME: dict[str, Resource] = {}

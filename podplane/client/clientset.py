@@ -13,6 +13,7 @@ from podplane.api.apiregistration.v1 import apiregistration_pb2
 from podplane.api.apps.v1 import apps_pb2
 from podplane.api.authentication.v1 import authentication_pb2, token_request_pb2
 from podplane.api.authorization.v1 import authorization_pb2
+from podplane.api.autoscaling.v2 import autoscaling_pb2 as autoscaling_v2_pb2
 from podplane.api.batch.v1 import batch_pb2
 from podplane.api.certificates.v1 import certificates_pb2
 from podplane.api.coordination.v1 import lease_pb2
@@ -221,6 +222,9 @@ class Client(AdmissionClients):
         self.resourcequotas: ResourceClient[quota_pb2.ResourceQuota] = ResourceClient(
             self.channel, resources.RESOURCE_QUOTA, timeout
         )
+        self.horizontalpodautoscalers: ResourceClient[
+            autoscaling_v2_pb2.HorizontalPodAutoscaler
+        ] = ResourceClient(self.channel, resources.HORIZONTAL_POD_AUTOSCALER, timeout)
         self.persistentvolumes: ResourceClient[core_pb2.PersistentVolume] = ResourceClient(
             self.channel, resources.PERSISTENT_VOLUME, timeout
         )

@@ -15,6 +15,10 @@ from podplane.printers.admissionregistration import (
     VALIDATING_WEBHOOK_CONFIGURATION_TABLE,
 )
 from podplane.printers.apiregistration import API_SERVICE_TABLE
+from podplane.printers.autoscaling import (
+    HORIZONTAL_POD_AUTOSCALER_TABLE,
+    HORIZONTAL_POD_AUTOSCALER_V1_TABLE,
+)
 from podplane.printers.certificates import CERTIFICATE_SIGNING_REQUEST_TABLE
 from podplane.printers.config import CONFIG_MAP_TABLE, SECRET_TABLE
 from podplane.printers.cronjobs import CRON_JOB_TABLE
@@ -74,6 +78,7 @@ _TABLES: dict[str, TableSpec[Any]] = {
     resources.POD_TEMPLATE.plural: POD_TEMPLATE_TABLE,
     resources.LIMIT_RANGE.plural: LIMIT_RANGE_TABLE,
     resources.RESOURCE_QUOTA.plural: RESOURCE_QUOTA_TABLE,
+    resources.HORIZONTAL_POD_AUTOSCALER.plural: HORIZONTAL_POD_AUTOSCALER_TABLE,
     resources.SERVICE_ACCOUNT.plural: SERVICE_ACCOUNT_TABLE,
     resources.PERSISTENT_VOLUME.plural: PERSISTENT_VOLUME_TABLE,
     resources.PERSISTENT_VOLUME_CLAIM.plural: PERSISTENT_VOLUME_CLAIM_TABLE,
@@ -102,6 +107,16 @@ _TABLES: dict[str, TableSpec[Any]] = {
 }
 
 
+# The tables of the other served versions of built-in kinds, by (apiVersion, plural).
+_VERSION_TABLES: dict[tuple[str, str], TableSpec[Any]] = {
+    (
+        resources.HORIZONTAL_POD_AUTOSCALER_V1.api_version,
+        resources.HORIZONTAL_POD_AUTOSCALER_V1.plural,
+    ): HORIZONTAL_POD_AUTOSCALER_V1_TABLE,
+}
+
+
 def table_for(resource: Resource[M]) -> TableSpec[M]:
-    table: TableSpec[M] = _TABLES[resource.plural]
+    other = _VERSION_TABLES.get((resource.api_version, resource.plural))
+    table: TableSpec[M] = other if other is not None else _TABLES[resource.plural]
     return table

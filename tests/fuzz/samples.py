@@ -94,6 +94,12 @@ _BODIES: dict[str, JSONObject] = {
         "spec": {"limits": [{"type": "example.com/widget", "max": {"example.com/size": "10"}}]}
     },
     "resourcequotas": {"spec": {"hard": {"count/widgets.fuzz.example.com": "10"}}},
+    "horizontalpodautoscalers": {
+        "spec": {
+            "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "web"},
+            "maxReplicas": 3,
+        }
+    },
     "persistentvolumes": {
         "spec": {
             "capacity": {"storage": "1Gi"},

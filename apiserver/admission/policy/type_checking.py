@@ -50,7 +50,7 @@ SchemaType = Callable[[GroupVersionKind], Type | None]
 def builtin_kinds(group: str, version: str, resource: str) -> list[GroupVersionKind]:
     return [
         GroupVersionKind(r.group, r.version, r.kind)
-        for r in resources.ALL
+        for r in resources.ALL_VERSIONS
         if (r.group, r.version, r.plural) == (group, version, resource)
     ]
 
@@ -96,7 +96,7 @@ def _schema_type(schema: JSONObject, defs: dict[str, JSONObject], depth: int) ->
 @functools.cache
 def builtin_schema_type(gvk: GroupVersionKind) -> Type | None:
     """The CEL type of a built-in kind's objects, from its OpenAPI v3 definition."""
-    for r in resources.ALL:
+    for r in resources.ALL_VERSIONS:
         if (r.group, r.version, r.kind) == (gvk.group, gvk.version, gvk.kind):
             name = message_name(r.message)
             defs = documents.definitions([name], Dialect.V3)

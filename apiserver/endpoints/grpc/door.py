@@ -33,7 +33,7 @@ from apiserver.flowcontrol.max_inflight import MaxInflight
 from apiserver.flowcontrol.priority_and_fairness import PriorityAndFairness
 from apiserver.options.secure_serving import SecureServing
 from apiserver.registry.reviews import CreateOnlyAPI
-from apiserver.registry.served import ServedResources
+from apiserver.registry.served import ServedResources, key_of
 from apiserver.registry.serviceaccount.token import TokenRequests
 from podplane.api.apiextensions.v1 import custom_objects_pb2_grpc
 from podplane.apimachinery import resources
@@ -72,6 +72,8 @@ def grpc_server(
     `authenticator`, else the one `security` describes); the token port, if any, is the
     caller's to add. `tokens`: the service accounts' token subresource, if served."""
     servicers = {r.plural: _servicer(r, apis, tokens) for r in resources.ALL}
+    # The built-in kinds' other served versions: a service per version.
+    versions = [(r, ResourceServicer(apis.versions[key_of(r)])) for r in resources.OTHER_VERSIONS]
     create_only_servicers = {
         r.plural: CreateOnlyServicer(create_only[r.plural]) for r in resources.CREATE_ONLY
     }
@@ -83,6 +85,8 @@ def grpc_server(
     def register(methods: MethodTable) -> None:  # one table, served by every acceptor
         for r in resources.ALL:
             r.add_servicer(servicers[r.plural], methods)
+        for r, servicer in versions:
+            r.add_servicer(servicer, methods)
         for c in resources.CREATE_ONLY:
             c.add_servicer(create_only_servicers[c.plural], methods)
         custom_objects_pb2_grpc.add_CustomObjectsServicer_to_server(custom_objects, methods)

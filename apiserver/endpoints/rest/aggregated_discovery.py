@@ -22,7 +22,7 @@ from podplane.apimachinery.resources import CreateOnlyResource, Resource
 APIREGISTRATION = "apiregistration.k8s.io"
 
 
-_LISTED: list[Resource | CreateOnlyResource] = [*resources.ALL, *resources.CREATE_ONLY]
+_LISTED: list[Resource | CreateOnlyResource] = list(resources.SERVED)
 # The built-in kinds' group/versions: fixed for the process, so not worked out per request.
 BUILT_IN = frozenset((discovery.group_of(r), discovery.version_of(r)) for r in _LISTED)
 

@@ -70,6 +70,7 @@ SUBRESOURCES: dict[str, tuple[Subresource, ...]] = {
     ),
     "poddisruptionbudgets": (Subresource("status", "PodDisruptionBudget", _STATUS),),
     "resourcequotas": (Subresource("status", "ResourceQuota", _STATUS),),
+    "horizontalpodautoscalers": (Subresource("status", "HorizontalPodAutoscaler", _STATUS),),
     "certificatesigningrequests": (
         Subresource("approval", "CertificateSigningRequest", _STATUS),
         Subresource("status", "CertificateSigningRequest", _STATUS),
@@ -113,7 +114,9 @@ def group_versions(served: ServedResources) -> dict[str, list[str]]:
 
 def storage_version_hash(r: Resource) -> str:
     """An opaque hash of the kind's storage version, as Kubernetes publishes for storage
-    migrators: the same for as long as the kind is stored in the same version."""
+    migrators: the same for as long as the kind is stored in the same version, whichever version
+    it is served at."""
+    r = next((s for s in resources.ALL if (s.plural, s.group) == (r.plural, r.group)), r)
     digest = hashlib.sha256(f"{group_of(r)}/{version_of(r)}/{r.kind}".encode()).digest()
     return base64.b64encode(digest[:8]).decode()
 
@@ -217,7 +220,9 @@ def _custom_entries(c: CustomResourceVersion) -> list[JSONObject]:
 def api_resource_list(served: ServedResources, group: str, version: str) -> JSONObject | None:
     """/api/v1 or /apis/<group>/<version>: the resources of a group version, with their
     subresources, verbs, short names and categories; None when the version is not served."""
-    builtin = [r for r in resources.ALL if group_of(r) == group and version_of(r) == version]
+    builtin = [
+        r for r in resources.ALL_VERSIONS if group_of(r) == group and version_of(r) == version
+    ]
     create_only = [
         r for r in resources.CREATE_ONLY if group_of(r) == group and version_of(r) == version
     ]

@@ -17,6 +17,7 @@ from podplane.api.k8swire.apps.v1 import apps_pb2
 from podplane.api.k8swire.authentication.v1 import authentication_pb2
 from podplane.api.k8swire.authorization.v1 import authorization_pb2
 from podplane.api.k8swire.autoscaling.v1 import autoscaling_pb2
+from podplane.api.k8swire.autoscaling.v2 import autoscaling_pb2 as autoscaling_v2_pb2
 from podplane.api.k8swire.batch.v1 import batch_pb2
 from podplane.api.k8swire.certificates.v1 import certificates_pb2
 from podplane.api.k8swire.coordination.v1 import coordination_pb2
@@ -101,6 +102,8 @@ KINDS: dict[tuple[str, str], type[Message]] = {
         admissionregistration_pb2.ValidatingAdmissionPolicyBinding
     ),
     ("autoscaling/v1", "Scale"): autoscaling_pb2.Scale,
+    ("autoscaling/v1", "HorizontalPodAutoscaler"): autoscaling_pb2.HorizontalPodAutoscaler,
+    ("autoscaling/v2", "HorizontalPodAutoscaler"): autoscaling_v2_pb2.HorizontalPodAutoscaler,
     # the reviews (create only) and kubectl create token's request
     (_AUTHZ, "SelfSubjectAccessReview"): authorization_pb2.SelfSubjectAccessReview,
     (_AUTHZ, "SelfSubjectRulesReview"): authorization_pb2.SelfSubjectRulesReview,

@@ -22,7 +22,7 @@ NAMESPACE_SUBRESOURCES = frozenset({"status", "finalize"})
 
 _BY_GROUP_VERSION_PLURAL: dict[tuple[str, str, str], Resource] = {
     (r.api_version.rpartition("/")[0], r.api_version.rpartition("/")[2], r.plural): r
-    for r in resources.ALL
+    for r in resources.ALL_VERSIONS
 }
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import Generic, Protocol
+from typing import Generic, Protocol, TypeVar
 
 from google.protobuf.message import Message
 
@@ -15,6 +15,8 @@ from apiserver.objects import T, object_meta
 MAX_OBJECT_BYTES = 3 * 1024 * 1024 // 2  # 1.5 MiB, etcd's default request limit
 MAX_INT64 = 2**63 - 1
 _DIGITS = re.compile(r"[0-9]+")
+# The storage version's message of a ConvertingCodec.
+S = TypeVar("S", bound=Message)
 
 
 def parse_resource_version(value: str, path: str = "resourceVersion") -> int:
@@ -66,3 +68,25 @@ class ProtobufCodec(Generic[T]):
         obj = self.new()
         obj.ParseFromString(data)
         return obj
+
+
+class ConvertingCodec(Generic[T, S]):
+    """A served version's objects kept in another version's message (an additional version of a
+    built-in kind, stored at the kind's storage version): converted on encode, and back on
+    decode, so every version reads and writes the same keys and bytes."""
+
+    def __init__(
+        self, new_stored: Callable[[], S], to_storage: Callable[[T], S], to_served: Callable[[S], T]
+    ) -> None:
+        self.stored = ProtobufCodec(new_stored)
+        self.to_storage = to_storage
+        self.to_served = to_served
+
+    def encode(self, obj: T) -> bytes:
+        stored = self.to_storage(obj)
+        object_meta(stored).resource_version = ""
+        data: bytes = stored.SerializeToString(deterministic=True)
+        return data
+
+    def decode(self, data: bytes) -> T:
+        return self.to_served(self.stored.decode(data))

@@ -77,7 +77,7 @@ def _object(
 
 def _every_group_version(kind: str) -> list[dict[str, str]]:
     """Kinds every group version serves, as Kubernetes lists them (DeleteOptions, WatchEvent)."""
-    versions = sorted({r.api_version.rpartition("/")[::2] for r in resources.ALL})
+    versions = sorted({r.api_version.rpartition("/")[::2] for r in resources.ALL_VERSIONS})
     return [gvk(group, version, kind) for group, version in versions]
 
 

@@ -22,6 +22,8 @@ from podplane.api.apiregistration.v1 import apiregistration_pb2
 from podplane.api.apps.v1 import apps_pb2
 from podplane.api.authentication.v1 import authentication_pb2, token_request_pb2
 from podplane.api.authorization.v1 import authorization_pb2
+from podplane.api.autoscaling.v1 import autoscaling_pb2 as autoscaling_v1_pb2
+from podplane.api.autoscaling.v2 import autoscaling_pb2 as autoscaling_v2_pb2
 from podplane.api.batch.v1 import batch_pb2
 from podplane.api.certificates.v1 import certificates_pb2
 from podplane.api.coordination.v1 import lease_pb2
@@ -60,6 +62,8 @@ _PACKAGES = {
     "podplane.certificates.v1": "io.k8s.api.certificates.v1",
     "podplane.apiregistration.v1": "io.k8s.kube-aggregator.pkg.apis.apiregistration.v1",
     "podplane.admissionregistration.v1": "io.k8s.api.admissionregistration.v1",
+    "podplane.autoscaling.v1": "io.k8s.api.autoscaling.v1",
+    "podplane.autoscaling.v2": "io.k8s.api.autoscaling.v2",
 }
 _FILES = (
     core_pb2,
@@ -82,6 +86,8 @@ _FILES = (
     certificates_pb2,
     apiregistration_pb2,
     admissionregistration_pb2,
+    autoscaling_v1_pb2,
+    autoscaling_v2_pb2,
 )
 
 META = "io.k8s.apimachinery.pkg.apis.meta.v1"
@@ -182,7 +188,7 @@ def gvk(group: str, version: str, kind: str) -> dict[str, str]:
 def _kinds() -> dict[str, list[dict[str, str]]]:
     """The x-kubernetes-group-version-kind of each served kind and its list."""
     out: dict[str, list[dict[str, str]]] = {}
-    for r in resources.ALL:
+    for r in resources.ALL_VERSIONS:
         group, _, version = r.api_version.rpartition("/")
         out[message_name(r.message)] = [gvk(group, version, r.kind)]
         out[message_name(r.list_message)] = [gvk(group, version, f"{r.kind}List")]
@@ -199,7 +205,7 @@ def _kinds() -> dict[str, list[dict[str, str]]]:
 
 @functools.cache
 def _list_kinds() -> frozenset[str]:
-    return frozenset(message_name(r.list_message) for r in resources.ALL)
+    return frozenset(message_name(r.list_message) for r in resources.ALL_VERSIONS)
 
 
 def _scalar(f: FieldDescriptor, fmt: str, dialect: Dialect, emit_empty: bool) -> Schema:

@@ -37,6 +37,7 @@ SUBRESOURCES: dict[str, tuple[str, ...]] = {
     "serviceaccounts": ("token",),
     "poddisruptionbudgets": ("status",),
     "resourcequotas": ("status",),
+    "horizontalpodautoscalers": ("status",),
     "certificatesigningrequests": ("approval", "status"),
     "apiservices": ("status",),
     "validatingadmissionpolicies": ("status",),

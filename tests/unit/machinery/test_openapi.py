@@ -85,6 +85,8 @@ def test_index_links_every_group_version_with_the_hash_of_its_document() -> None
         "apis/apps/v1",
         "apis/authentication.k8s.io/v1",
         "apis/authorization.k8s.io/v1",
+        "apis/autoscaling/v1",
+        "apis/autoscaling/v2",
         "apis/batch/v1",
         "apis/certificates.k8s.io/v1",
         "apis/coordination.k8s.io/v1",

@@ -96,6 +96,17 @@ EXPECTED: dict[str, tuple[list[str], list[str]]] = {
         ["NAME     CREATED AT", "limits   2026-11-21T15:05:00Z"],
         ["NAME     CREATED AT", "limits   2026-11-21T15:05:00Z"],
     ),
+    # printHorizontalPodAutoscaler, Kubernetes 1.31's TARGETS (`name: current/target`).
+    "horizontalpodautoscalers": (
+        [
+            "NAME   REFERENCE        TARGETS                                             MINPODS   MAXPODS   REPLICAS   AGE",  # noqa: E501
+            "web    Deployment/web   cpu: 40%/50%, memory: <unknown>/500Mi + 1 more...   1         5         2          5m",  # noqa: E501
+        ],
+        [
+            "NAME   REFERENCE        TARGETS                                             MINPODS   MAXPODS   REPLICAS   AGE",  # noqa: E501
+            "web    Deployment/web   cpu: 40%/50%, memory: <unknown>/500Mi + 1 more...   1         5         2          5m",  # noqa: E501
+        ],
+    ),
     "resourcequotas": (
         [
             "NAME      AGE   REQUEST                            LIMIT",

@@ -277,4 +277,5 @@ def test_existing_kinds_come_first_in_their_order() -> None:
         "PodTemplate",
         "LimitRange",
         "ResourceQuota",
+        "HorizontalPodAutoscaler",
     ]

@@ -10,6 +10,7 @@ from google.protobuf.message import Message
 
 from podplane.api.admissionregistration.v1 import admissionregistration_pb2 as admreg_pb2
 from podplane.api.apps.v1 import apps_pb2
+from podplane.api.autoscaling.v2 import autoscaling_pb2
 from podplane.api.batch.v1 import batch_pb2
 from podplane.api.coordination.v1 import lease_pb2
 from podplane.api.core.v1 import core_pb2, quota_pb2, service_pb2
@@ -160,6 +161,50 @@ LIMIT_RANGE = obj(
                 },
                 {"type": "PersistentVolumeClaim", "min": {"storage": "1Gi"}},
             ]
+        },
+    },
+)
+HORIZONTAL_POD_AUTOSCALER = obj(
+    autoscaling_pb2.HorizontalPodAutoscaler,
+    {
+        "metadata": meta("web"),
+        "spec": {
+            "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "web"},
+            "minReplicas": 1,
+            "maxReplicas": 5,
+            "metrics": [
+                {
+                    "type": "Resource",
+                    "resource": {
+                        "name": "cpu",
+                        "target": {"type": "Utilization", "averageUtilization": 50},
+                    },
+                },
+                {
+                    "type": "Resource",
+                    "resource": {
+                        "name": "memory",
+                        "target": {"type": "AverageValue", "averageValue": "500Mi"},
+                    },
+                },
+                {
+                    "type": "Pods",
+                    "pods": {
+                        "metric": {"name": "qps"},
+                        "target": {"type": "AverageValue", "averageValue": "10"},
+                    },
+                },
+            ],
+        },
+        "status": {
+            "currentReplicas": 2,
+            "desiredReplicas": 2,
+            "currentMetrics": [
+                {
+                    "type": "Resource",
+                    "resource": {"name": "cpu", "current": {"averageUtilization": 40}},
+                }
+            ],
         },
     },
 )
@@ -405,6 +450,10 @@ SAMPLES: dict[str, tuple[Resource, Message]] = {
     resources.POD_TEMPLATE.plural: (resources.POD_TEMPLATE, POD_TEMPLATE),
     resources.LIMIT_RANGE.plural: (resources.LIMIT_RANGE, LIMIT_RANGE),
     resources.RESOURCE_QUOTA.plural: (resources.RESOURCE_QUOTA, RESOURCE_QUOTA),
+    resources.HORIZONTAL_POD_AUTOSCALER.plural: (
+        resources.HORIZONTAL_POD_AUTOSCALER,
+        HORIZONTAL_POD_AUTOSCALER,
+    ),
     resources.REPLICATION_CONTROLLER.plural: (
         resources.REPLICATION_CONTROLLER,
         REPLICATION_CONTROLLER,

@@ -148,6 +148,15 @@ KUBERNETES_COLUMNS: dict[str, tuple[tuple[str, str, str, int], ...]] = {
     ),
     "limitranges": (NAME, ("Created At", "date", "", 0)),
     "resourcequotas": (NAME, AGE, ("Request", "string", "", 0), ("Limit", "string", "", 0)),
+    "horizontalpodautoscalers": (
+        NAME,
+        ("Reference", "string", "", 0),
+        ("Targets", "string", "", 0),
+        ("MinPods", "string", "", 0),
+        ("MaxPods", "integer", "", 0),
+        ("Replicas", "integer", "", 0),
+        AGE,
+    ),
     "secrets": (NAME, ("Type", "string", "", 0), ("Data", "string", "", 0), AGE),
     "serviceaccounts": (NAME, ("Secrets", "string", "", 0), AGE),
     "replicationcontrollers": (

@@ -60,6 +60,16 @@ ROWS: dict[str, list[Cell]] = {
     "podtemplates": ["web-template", "web,log", "nginx:1.27,busybox", "app=web"],
     "limitranges": ["limits", "2026-11-21T15:05:00Z"],
     # printResourceQuota: used/hard of status.hard, limits.* apart.
+    # formatHPAMetrics: the first two metrics, `<unknown>` until the controller reads one.
+    "horizontalpodautoscalers": [
+        "web",
+        "Deployment/web",
+        "cpu: 40%/50%, memory: <unknown>/500Mi + 1 more...",
+        "1",
+        5,
+        2,
+        "5m",
+    ],
     "resourcequotas": [
         "compute",
         "5m",
