@@ -28,7 +28,7 @@ from controller.podautoscaler.metrics_client import ResourceMetricsClient
 from controller.podautoscaler.normalize import ABLE_TO_SCALE, SCALING_ACTIVE, Condition
 from controller.podautoscaler.pods import PodInfo
 from controller.podautoscaler.replica_calculator import ReplicaCalculator, Tuning
-from controller.podautoscaler.scale_client import MappingError, Scale, ScaleClient
+from controller.podautoscaler.scale_client import Mapping, MappingError, Scale, ScaleClient
 from controller.podautoscaler.selector import Selector
 from controller.podautoscaler.status import HPA, keep_desired, set_condition, set_status
 from podplane.api.core.v1 import core_pb2
@@ -155,6 +155,21 @@ class HorizontalController:
     def _record(self, hpa: HPA) -> Callable[[str, str, str], None]:
         return lambda type_, reason, message: self.recorder.record(hpa, type_, reason, message)
 
+    async def _get_scale(self, hpa: HPA, original: HPA, reference: str) -> tuple[Mapping, Scale]:
+        """The target's resource and Scale; a failure is said in AbleToScale and raised."""
+        ref = hpa.spec.scale_target_ref
+        try:
+            mapping = await self.scales.mapping(ref.api_version, ref.kind)
+            scale = await self.scales.get(mapping, hpa.metadata.namespace, ref.name)
+        except Exception as e:
+            await self._failed_get_scale(hpa, original, e)
+            if isinstance(e, MappingError):
+                raise RuntimeError(
+                    f"unable to determine resource for scale target reference: {e}"
+                ) from e
+            raise RuntimeError(f"failed to query scale subresource for {reference}: {e}") from e
+        return mapping, scale
+
     async def _failed_get_scale(self, hpa: HPA, original: HPA, error: Exception) -> None:
         self.recorder.record(hpa, WARNING, "FailedGetScale", str(error))
         set_condition(
@@ -175,16 +190,7 @@ class HorizontalController:
         ref = hpa.spec.scale_target_ref
         namespace = hpa.metadata.namespace
         reference = f"{ref.kind}/{namespace}/{ref.name}"
-        try:
-            mapping = await self.scales.mapping(ref.api_version, ref.kind)
-            scale = await self.scales.get(mapping, namespace, ref.name)
-        except Exception as e:
-            await self._failed_get_scale(hpa, original, e)
-            if isinstance(e, MappingError):
-                raise RuntimeError(
-                    f"unable to determine resource for scale target reference: {e}"
-                ) from e
-            raise RuntimeError(f"failed to query scale subresource for {reference}: {e}") from e
+        mapping, scale = await self._get_scale(hpa, original, reference)
         set_condition(
             hpa,
             Condition(
@@ -229,15 +235,7 @@ class HorizontalController:
                     f"{reference}: {computed.error}"
                 )
             error = computed.error  # scaled on the metrics that worked, reported at the end
-            desired = max(computed.replicas, 0)
-            if desired > current:
-                reason = f"{computed.metric if computed.replicas > 0 else ''} above target"
-            if desired < current:
-                reason = "All metrics below target"
-            normalized = self._normalize(hpa, key, current, desired, min_replicas, now)
-            for condition in normalized.conditions:
-                set_condition(hpa, condition)
-            desired = normalized.replicas
+            desired, reason = self._proposed(hpa, key, computed, current, min_replicas, now)
             rescale = desired != current
 
         if rescale:
@@ -282,6 +280,20 @@ class HorizontalController:
         await self._update_status_if_needed(original, hpa)
         if error:
             raise RuntimeError(error)
+
+    def _proposed(
+        self, hpa: HPA, key: str, computed: Computed, current: int, min_replicas: int, now: float
+    ) -> tuple[int, str]:
+        """The metrics' count, stabilized and limited, and the reason a rescale gives."""
+        desired, reason = max(computed.replicas, 0), ""
+        if desired > current:
+            reason = f"{computed.metric if computed.replicas > 0 else ''} above target"
+        if desired < current:
+            reason = "All metrics below target"
+        normalized = self._normalize(hpa, key, current, desired, min_replicas, now)
+        for condition in normalized.conditions:
+            set_condition(hpa, condition)
+        return normalized.replicas, reason
 
     def _normalize(
         self, hpa: HPA, key: str, current: int, desired: int, min_replicas: int, now: float
