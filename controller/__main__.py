@@ -23,6 +23,7 @@ from controller.options import (
     localpath,
     nodeipam,
     nodelifecycle,
+    podautoscaler,
     podgc,
     serviceaccount,
 )
@@ -54,6 +55,7 @@ OPTION_GROUPS: tuple[OptionGroup, ...] = (
     localpath,
     serviceaccount,
     csrsigning,
+    podautoscaler,
     LeaderElectionOptions("kube-controller-manager"),
     LogOptions,
 )
@@ -77,6 +79,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         cluster_signing_cert_file=args.cluster_signing_cert_file,
         cluster_signing_key_file=args.cluster_signing_key_file,
         cluster_signing_duration=args.cluster_signing_duration,
+        rest_server=args.rest_server,
+        hpa_sync_period=args.horizontal_pod_autoscaler_sync_period,
+        hpa_downscale_stabilization=args.horizontal_pod_autoscaler_downscale_stabilization,
+        hpa_tolerance=args.horizontal_pod_autoscaler_tolerance,
+        hpa_cpu_initialization_period=args.horizontal_pod_autoscaler_cpu_initialization_period,
+        hpa_initial_readiness_delay=args.horizontal_pod_autoscaler_initial_readiness_delay,
     )
     return args
 

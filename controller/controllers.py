@@ -24,6 +24,7 @@ from controller.namespace.controller import NamespaceController
 from controller.nodeipam.controller import NodeIpamController
 from controller.nodelifecycle.controller import NodeLifecycleController
 from controller.persistentvolume.controller import PersistentVolumeController
+from controller.podautoscaler.controller import horizontal_controller
 from controller.podgc.controller import PodGCController
 from controller.pvcprotection.controller import PVCProtectionController
 from controller.pvprotection.controller import PVProtectionController
@@ -67,6 +68,7 @@ CONTROLLERS: dict[str, ControllerFactory] = {
     "statefulset": StatefulSetController,
     "job": JobController,
     "cronjob": CronJobController,
+    "horizontalpodautoscaling": WithOptions(horizontal_controller),
     "persistentvolume-binder": PersistentVolumeController,
     "pvc-protection": PVCProtectionController,
     "pv-protection": PVProtectionController,

@@ -45,6 +45,14 @@ class ControllerOptions:
     cluster_signing_cert_file: str = ""
     cluster_signing_key_file: str = ""
     cluster_signing_duration: float = 365 * 24 * 3600.0
+    # The horizontal pod autoscaler controller: the apiserver's Kubernetes REST address (HOST:PORT,
+    # "": none), and its flags (--horizontal-pod-autoscaler-*).
+    rest_server: str = ""
+    hpa_sync_period: float = 15.0
+    hpa_downscale_stabilization: float = 300.0
+    hpa_tolerance: float = 0.1
+    hpa_cpu_initialization_period: float = 300.0
+    hpa_initial_readiness_delay: float = 30.0
 
 
 class WithOptions:

@@ -14,6 +14,7 @@ from google.protobuf.message import Message
 
 from podplane.api.apiextensions.v1 import apiextensions_pb2
 from podplane.api.apps.v1 import apps_pb2
+from podplane.api.autoscaling.v2 import autoscaling_pb2
 from podplane.api.batch.v1 import batch_pb2
 from podplane.api.certificates.v1 import certificates_pb2
 from podplane.api.core.v1 import core_pb2, service_pb2
@@ -269,6 +270,9 @@ class FakeCluster:
             FakeApi(resources.CERTIFICATE_SIGNING_REQUEST, revisions)
         )
         self.secrets: FakeApi[core_pb2.Secret] = FakeApi(resources.SECRET, revisions)
+        self.horizontalpodautoscalers: FakeApi[autoscaling_pb2.HorizontalPodAutoscaler] = FakeApi(
+            resources.HORIZONTAL_POD_AUTOSCALER, revisions
+        )
 
     def for_resource(self, resource: Resource) -> FakeApi[Stored]:
         api: FakeApi[Stored] = getattr(self, resource.plural)
@@ -299,6 +303,7 @@ class FakeCluster:
             resources.CUSTOM_RESOURCE_DEFINITION,
             resources.CERTIFICATE_SIGNING_REQUEST,
             resources.SECRET,
+            resources.HORIZONTAL_POD_AUTOSCALER,
         ):
             self.for_resource(resource).deliver()
 

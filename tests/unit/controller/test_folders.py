@@ -32,6 +32,7 @@ CONTROLLERS = (
     "serviceaccount",
     "rootcacertpublisher",
     "tokencleaner",
+    "podautoscaler",
 )
 
 

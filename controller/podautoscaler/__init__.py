@@ -1,0 +1,1 @@
+"""The horizontal pod autoscaler controller (kubernetes pkg/controller/podautoscaler)."""
