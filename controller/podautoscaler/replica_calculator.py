@@ -15,6 +15,7 @@ from typing import Protocol
 
 from controller.podautoscaler.pods import (
     CalculationError,
+    PodGroups,
     PodInfo,
     PodMetric,
     PodMetrics,
@@ -74,18 +75,15 @@ def _changes_direction(ratio: float, new_ratio: float) -> bool:
     return (ratio < 1.0 and new_ratio > 1.0) or (ratio > 1.0 and new_ratio < 1.0)
 
 
-def utilization_replicas(
-    current_replicas: int,
-    target_utilization: int,
-    resource: str,
-    container: str,
+def _counted(
     pods: Sequence[PodInfo],
     samples: Mapping[str, PodMetric],
+    resource: str,
     now: float,
-    tuning: Tuning = Tuning(),
-) -> tuple[int, int, int]:
-    """The replicas, utilization and raw average of GetResourceReplicas, once the metrics are
-    read."""
+    tuning: Tuning,
+) -> tuple[PodGroups, dict[str, PodMetric]]:
+    """The pods grouped, and the samples of those that count (neither ignored nor unready);
+    Kubernetes' errors when there are no pods or no such samples."""
     if not pods:
         raise ReplicaCalculationError(
             "no pods returned by selector while calculating replica count"
@@ -103,6 +101,22 @@ def utilization_replicas(
         raise ReplicaCalculationError(
             "did not receive metrics for targeted pods (pods might be unready)"
         )
+    return groups, metrics
+
+
+def utilization_replicas(
+    current_replicas: int,
+    target_utilization: int,
+    resource: str,
+    container: str,
+    pods: Sequence[PodInfo],
+    samples: Mapping[str, PodMetric],
+    now: float,
+    tuning: Tuning = Tuning(),
+) -> tuple[int, int, int]:
+    """The replicas, utilization and raw average of GetResourceReplicas, once the metrics are
+    read."""
+    groups, metrics = _counted(pods, samples, resource, now, tuning)
     requests = pod_requests(pods, container, resource)
     first = resource_utilization_ratio(metrics, requests, target_utilization)
     ratio, utilization, raw = first.ratio, first.percentage, first.raw_average
@@ -148,23 +162,7 @@ def plain_metric_replicas(
     tuning: Tuning = Tuning(),
 ) -> tuple[int, int]:
     """calcPlainMetricReplicas: the replicas and average usage for an average-value target."""
-    if not pods:
-        raise ReplicaCalculationError(
-            "no pods returned by selector while calculating replica count"
-        )
-    groups = group_pods(
-        pods,
-        samples,
-        resource,
-        now,
-        tuning.cpu_initialization_period,
-        tuning.delay_of_initial_readiness_status,
-    )
-    metrics = {n: m for n, m in samples.items() if n not in groups.ignored | groups.unready}
-    if not metrics:
-        raise ReplicaCalculationError(
-            "did not receive metrics for targeted pods (pods might be unready)"
-        )
+    groups, metrics = _counted(pods, samples, resource, now, tuning)
     ratio, usage = metric_usage_ratio(metrics, target_usage)
 
     scale_up_with_unready = bool(groups.unready) and ratio > 1.0
