@@ -9,6 +9,7 @@ kubelets: that is the compose cluster's, not this fixture's.)"""
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -171,3 +172,112 @@ async def test_without_a_metrics_api_the_size_is_kept_and_said(
     await eventually(said, timeout=30)
     d = await client.deployments.get("web", namespace)
     assert d.spec.replicas == 2
+
+
+POD_TEMPLATE = {
+    "metadata": {"labels": {"app": "web"}},
+    "spec": {"containers": [{"name": "app", "image": "busybox"}]},
+}
+SELECTOR = {"matchLabels": {"app": "web"}}
+# Each kind with a scale subresource, as a user writes it: (apiVersion, kind, spec).
+TARGETS: dict[str, tuple[str, str, dict[str, Any]]] = {
+    "replicaset": ("apps/v1", "ReplicaSet", {"selector": SELECTOR, "template": POD_TEMPLATE}),
+    "statefulset": (
+        "apps/v1",
+        "StatefulSet",
+        {"selector": SELECTOR, "serviceName": "web", "template": POD_TEMPLATE},
+    ),
+    "replicationcontroller": (
+        "v1",
+        "ReplicationController",
+        {"selector": {"app": "web"}, "template": POD_TEMPLATE},
+    ),
+    "crontab": ("hpa.example.com/v1", "CronTab", {}),
+}
+CRONTABS = {
+    "apiVersion": "apiextensions.k8s.io/v1",
+    "kind": "CustomResourceDefinition",
+    "metadata": {"name": "crontabs.hpa.example.com"},
+    "spec": {
+        "group": "hpa.example.com",
+        "names": {"plural": "crontabs", "singular": "crontab", "kind": "CronTab"},
+        "scope": "Namespaced",
+        "versions": [
+            {
+                "name": "v1",
+                "served": True,
+                "storage": True,
+                "schema": {
+                    "openAPIV3Schema": {
+                        "type": "object",
+                        "x-kubernetes-preserve-unknown-fields": True,
+                    }
+                },
+                "subresources": {
+                    "scale": {
+                        "specReplicasPath": ".spec.replicas",
+                        "statusReplicasPath": ".status.replicas",
+                    }
+                },
+            }
+        ],
+    },
+}
+
+
+@pytest.mark.parametrize("target", sorted(TARGETS))
+async def test_every_kind_with_a_scale_subresource_is_kept_within_bounds(
+    cluster: RestCluster, running_controller: HorizontalController, target: str
+) -> None:
+    """Through its /scale: raised to minReplicas, then lowered to maxReplicas."""
+    api_version, kind, spec = TARGETS[target]
+    if target == "crontab":
+        await cluster.kubectl_ok("apply", "-f", "-", stdin=json.dumps(CRONTABS))
+        await cluster.kubectl_ok(
+            "wait", "--for=condition=Established", "crd/crontabs.hpa.example.com"
+        )
+    namespace = await new_namespace(cluster.grpc, "hpa-")
+    workload = {
+        "apiVersion": api_version,
+        "kind": kind,
+        "metadata": {"name": "web", "namespace": namespace},
+        "spec": {**spec, "replicas": 1},
+    }
+    await cluster.kubectl_ok("apply", "-f", "-", stdin=json.dumps(workload))
+    hpa = {
+        "apiVersion": "autoscaling/v2",
+        "kind": "HorizontalPodAutoscaler",
+        "metadata": {"name": "web", "namespace": namespace},
+        "spec": {
+            "scaleTargetRef": {"apiVersion": api_version, "kind": kind, "name": "web"},
+            "minReplicas": 2,
+            "maxReplicas": 3,
+        },
+    }
+    await cluster.kubectl_ok("apply", "-f", "-", stdin=json.dumps(hpa))
+
+    async def replicas() -> str:
+        return await cluster.kubectl_ok(
+            "get", target, "web", "-n", namespace, "-o", "jsonpath={.spec.replicas}"
+        )
+
+    async def is_(wanted: str) -> bool:
+        return await replicas() == wanted
+
+    await eventually(lambda: is_("2"), timeout=30)
+    await cluster.kubectl_ok("scale", target, "web", "-n", namespace, "--replicas=5")
+    await eventually(lambda: is_("3"), timeout=30)
+    events = await cluster.kubectl_ok(
+        "get",
+        "events",
+        "-n",
+        namespace,
+        "--field-selector",
+        "reason=SuccessfulRescale",
+        "-o",
+        "jsonpath={range .items[*]}{.message}{'\\n'}{end}",
+    )
+    assert sorted(events.splitlines()) == [
+        "New size: 2; reason: Current number of replicas below Spec.MinReplicas",
+        "New size: 3; reason: Current number of replicas above Spec.MaxReplicas",
+    ]
