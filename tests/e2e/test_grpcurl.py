@@ -201,3 +201,60 @@ def test_callers_without_credentials_are_refused() -> None:
     no_cert = grpcurl("-connect-timeout", "5", "-cacert", "ca.crt", SERVER, "list")
     assert no_cert.returncode != 0
     assert "Failed to dial target host" in no_cert.stderr, no_cert.stderr
+
+
+def test_an_autoscaler_created_at_v2_reads_at_v1(namespace: str) -> None:
+    """A kind served at two versions: one service per version, over the same objects."""
+    services = ok(grpcurl(*ADMIN, SERVER, "list")).split()
+    assert {
+        "podplane.autoscaling.v1.HorizontalPodAutoscalers",
+        "podplane.autoscaling.v2.HorizontalPodAutoscalers",
+    } <= set(services)
+    hpa = {
+        "apiVersion": "autoscaling/v2",
+        "kind": "HorizontalPodAutoscaler",
+        "metadata": {"name": "web", "namespace": namespace},
+        "spec": {
+            "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "web"},
+            "minReplicas": 2,
+            "maxReplicas": 4,
+            "metrics": [
+                {
+                    "type": "Resource",
+                    "resource": {
+                        "name": "cpu",
+                        "target": {"type": "Utilization", "averageUtilization": 60},
+                    },
+                }
+            ],
+        },
+    }
+    created = json_messages(
+        ok(
+            grpcurl(
+                *ADMIN,
+                "-d",
+                "@",
+                SERVER,
+                "podplane.autoscaling.v2.HorizontalPodAutoscalers/Create",
+                stdin=json.dumps(hpa),
+            )
+        )
+    )[0]
+    assert created["metadata"]["name"] == "web"
+    got = json_messages(
+        ok(
+            grpcurl(
+                *ADMIN,
+                "-d",
+                json.dumps({"namespace": namespace, "name": "web"}),
+                SERVER,
+                "podplane.autoscaling.v1.HorizontalPodAutoscalers/Get",
+            )
+        )
+    )[0]
+    # grpcurl prints the protos' field names, or a json_name where it is not their camel case.
+    assert got["api_version"] == "autoscaling/v1"
+    assert got["spec"]["targetCPUUtilizationPercentage"] == 60
+    assert (got["spec"]["min_replicas"], got["spec"]["max_replicas"]) == (2, 4)
+    assert got["metadata"]["resource_version"] == created["metadata"]["resource_version"]
