@@ -4,7 +4,7 @@
 #   /pki          the whole PKI, CA key included (volume `pki`); existing files are kept, so a
 #                 second `docker compose up` keeps every certificate
 #   /out/SERVICE  one volume per service (etcd, apiserver, scheduler, controller-manager,
-#                 addon-manager, node-N),
+#                 addon-manager, prometheus, node-N),
 #                 mounted read-only at /etc/podplane/pki by that service alone; nodes get their
 #                 identity under generic names (node.crt, kubelet-server.crt)
 #   /host/pki     the client side for tools on the host (./build/pki): the CA certificate, the
@@ -55,6 +55,14 @@ for dir in /out/*/; do
     controller-manager) copy "$dir" ca.crt ca.key "$service.crt" "$service.key" ;;
     # The admin, to apply the add-ons; the cluster DNS's identity, for the Secret its pods mount.
     addon-manager) copy "$dir" ca.crt admin.crt admin.key ;;
+    # Its client certificate for the kubelets' HTTPS port, and the CA to verify theirs. Prometheus
+    # runs as the image's `prometheus` user, whose uid Debian's package allocates at install (a
+    # dynamic system uid, not one this script can know): the files are made readable by all
+    # (0644, as pki.py writes every key) rather than chowned. The volume is mounted into the
+    # prometheus service alone, read-only, so that reaches no other container.
+    prometheus)
+      copy "$dir" ca.crt prometheus.crt prometheus.key
+      chmod 0644 "$dir/ca.crt" "$dir/prometheus.crt" "$dir/prometheus.key" ;;
     *)
       if [ -f "$all/etcd-$service.crt" ]; then # a control-plane member: all its components' share
         copy "$dir" ca.crt ca.key apiserver.crt apiserver.key tokens.csv sa.key sa.pub \

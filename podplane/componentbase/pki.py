@@ -57,6 +57,7 @@ class CertSpec:
 
 FRONT_PROXY_CA = "front-proxy-ca"
 POD_ROUTES_USER = "podplane:pod-routes"
+PROMETHEUS_USER = "prometheus"
 FRONT_PROXY_CLIENT = CertSpec("front-proxy-client", "front-proxy-client", client=True)
 
 
@@ -142,6 +143,10 @@ def cluster_certs(
         # The route keeper beside the compose apiserver (docker/apiserver-entrypoint.sh): it
         # reads the Nodes (docker/addons/pod-routes.yaml binds it) to reach the pods.
         CertSpec("pod-routes", POD_ROUTES_USER, client=True),
+        # The compose cluster's Prometheus scrapes the kubelets' HTTPS port (10250) with it, as
+        # kube-prometheus' prometheus-k8s does with its token: a plain user, no system: group;
+        # docker/addons/prometheus.yaml lets it get nodes/metrics.
+        CertSpec("prometheus", PROMETHEUS_USER, client=True),
     ]
     for member in control_plane or []:
         # Each member's names every member: an apiserver's one channel to the cluster checks
