@@ -102,23 +102,6 @@ def default_tolerations(spec: core_pb2.PodSpec) -> None:
         t.toleration_seconds = DEFAULT_TOLERATION_SECONDS
 
 
-def qos_class(spec: core_pb2.PodSpec) -> str:
-    """Guaranteed, Burstable or BestEffort (kubernetes pkg/apis/core/helper/qos)."""
-    containers = list(spec.containers) + list(spec.init_containers)
-    any_set = False
-    guaranteed = True
-    for c in containers:
-        req, lim = c.resources.requests, c.resources.limits
-        if req or lim:
-            any_set = True
-        for name in ("cpu", "memory"):
-            if name not in lim or (name in req and req[name] != lim[name]):
-                guaranteed = False
-    if not any_set:
-        return "BestEffort"
-    return "Guaranteed" if guaranteed else "Burstable"
-
-
 def pod(obj: core_pb2.Pod) -> None:
     """A pod's defaults (the not-ready and unreachable tolerations are admission's: the
     strategy adds them when it prepares a create or an update)."""

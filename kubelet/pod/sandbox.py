@@ -21,6 +21,7 @@ from kubelet.runtime.types import (
 )
 from kubelet.runtimeclass.manager import RuntimeClassManager
 from podplane.api.core.v1 import core_pb2
+from podplane.apimachinery import qos
 from podplane.client.events import WARNING
 
 log = logging.getLogger(__name__)
@@ -97,6 +98,7 @@ class SandboxStarter:
             runtime_handler=handler,
             privileged=has_privileged_container(pod),
             share_process_namespace=pod.spec.share_process_namespace,
+            cgroup_parent=qos.pod_cgroup(pod),
         )
 
     async def _ensure_pause_image(self) -> None:

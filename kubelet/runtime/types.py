@@ -115,6 +115,9 @@ class SandboxConfig:
     # in a sandbox that is not), and whether they share one process namespace.
     privileged: bool = False
     share_process_namespace: bool = False
+    # The pod's cgroup (/kubepods/<class>/pod<uid>), which the sandbox and the pod's containers
+    # run under; "": the runtime's default.
+    cgroup_parent: str = ""
 
 
 @dataclass(frozen=True)

@@ -7,9 +7,9 @@ from datetime import datetime
 
 from podctl.describe.common import age, format_time, write_annotations, write_events, write_labels
 from podctl.describe.containers import write_containers
-from podctl.describe.qos import pod_qos_class
 from podctl.describe.writer import LEVEL_0, LEVEL_1, LEVEL_2, LEVEL_3, PrefixWriter
 from podplane.api.core.v1 import core_pb2
+from podplane.apimachinery.qos import pod_qos_class
 
 
 def _write_volume(w: PrefixWriter, volume: core_pb2.Volume, name_indent: str) -> None:

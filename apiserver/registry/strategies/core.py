@@ -27,7 +27,7 @@ from apiserver.validation import pod_update as pod_update_validation
 from apiserver.validation import service_account as service_account_validation
 from apiserver.validation.fields import FieldError
 from podplane.api.core.v1 import core_pb2, quota_pb2
-from podplane.apimachinery import resources
+from podplane.apimachinery import qos, resources
 
 # The label every namespace carries with its name (v1.LabelMetadataName).
 NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
@@ -75,7 +75,7 @@ def _prepare_pod_create(obj: core_pb2.Pod) -> None:
     # A new pod has no status but its phase and QoS class (the kubelet reports the rest).
     obj.ClearField("status")
     obj.status.phase = "Pending"
-    obj.status.qos_class = pod_defaulting.qos_class(obj.spec)
+    obj.status.qos_class = qos.qos_class(obj.spec)
     pod_prepare.prepare_for_create(obj)
 
 

@@ -24,6 +24,8 @@ from podplane.api.cri import api_pb2 as cri
 # Annotations the kubelet reads back (kuberuntime's labels.go keeps these as annotations): whether
 # a sandbox is privileged, whether a container has a terminal (an attach asks with the same).
 PRIVILEGED = "io.podplane.sandbox.privileged"
+# The pod's cgroup, kept where a restarted kubelet finds it (its containers are created in it).
+CGROUP_PARENT = "io.podplane.sandbox.cgroup-parent"
 TTY = "io.podplane.container.tty"
 STDIN_ONCE = "io.podplane.container.stdinOnce"
 # The CFS period kuberuntime sets with a CPU limit (quota = limit x period).
@@ -90,8 +92,10 @@ def sandbox_config(
         annotations={
             L.GRACE_PERIOD: str(config.termination_grace_seconds),
             PRIVILEGED: "true" if config.privileged else "false",
+            CGROUP_PARENT: config.cgroup_parent,
         },
         linux=cri.LinuxPodSandboxConfig(
+            cgroup_parent=config.cgroup_parent,
             sysctls=dict(config.sysctls),
             security_context=cri.LinuxSandboxSecurityContext(
                 namespace_options=namespaces, privileged=config.privileged

@@ -22,7 +22,7 @@ import grpc
 from google.protobuf.message import Message
 
 from kubelet.runtime import labels as L
-from kubelet.runtime.cri import convert
+from kubelet.runtime.cri import convert, pod_cgroups
 from kubelet.runtime.cri.logs import read_log
 from kubelet.runtime.cri.stats import CriStats
 from kubelet.runtime.cri.streaming import CriProcess, process_output
@@ -168,6 +168,10 @@ class CriRuntime:
             pass
 
     async def remove_pod_sandbox(self, sandbox_id: str) -> None:
+        try:
+            cgroup = (await self._sandbox_config(sandbox_id)).linux.cgroup_parent
+        except NotFound:
+            cgroup = ""
         request = cri.RemovePodSandboxRequest(pod_sandbox_id=sandbox_id)
         try:
             await self._call(self._runtime.RemovePodSandbox, request, "remove pod sandbox")
@@ -175,6 +179,7 @@ class CriRuntime:
             pass
         self._sandbox_configs.pop(sandbox_id, None)
         self._sandbox_ips.pop(sandbox_id, None)
+        await asyncio.to_thread(pod_cgroups.remove, cgroup)
 
     def _selector(self, pod_uid: str | None) -> dict[str, str]:
         return {**self._node_labels, **({L.POD_UID: pod_uid} if pod_uid else {})}
@@ -228,9 +233,10 @@ class CriRuntime:
             labels=status.labels,
             annotations=status.annotations,
             linux=cri.LinuxPodSandboxConfig(
+                cgroup_parent=status.annotations.get(convert.CGROUP_PARENT, ""),
                 security_context=cri.LinuxSandboxSecurityContext(
                     namespace_options=status.linux.namespaces.options, privileged=privileged
-                )
+                ),
             ),
         )
         self._sandbox_configs[sandbox_id] = config

@@ -83,27 +83,3 @@ def test_explicit_values_are_kept() -> None:
     assert pod.spec.termination_grace_period_seconds == 0
     assert pod.spec.containers[0].image_pull_policy == "IfNotPresent"
     assert len(pod.spec.tolerations) == 1  # tolerates everything already
-
-
-@pytest.mark.parametrize(
-    ("resources", "qos"),
-    [
-        ([{}], "BestEffort"),
-        ([{"requests": {"cpu": "100m"}}], "Burstable"),
-        ([{"limits": {"cpu": "1", "memory": "1Gi"}}], "Guaranteed"),
-        (
-            [{"limits": {"cpu": "1", "memory": "1Gi"}, "requests": {"cpu": "1", "memory": "1Gi"}}],
-            "Guaranteed",
-        ),
-        ([{"limits": {"cpu": "1", "memory": "1Gi"}}, {}], "Burstable"),
-    ],
-)
-def test_qos_class(resources: list[dict[str, Any]], qos: str) -> None:
-    pod = defaulted(
-        {
-            "containers": [
-                {"name": f"c{i}", "image": "x", "resources": r} for i, r in enumerate(resources)
-            ]
-        }
-    )
-    assert pod_defaulting.qos_class(pod.spec) == qos

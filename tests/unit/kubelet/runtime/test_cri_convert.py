@@ -32,10 +32,14 @@ def test_a_sandbox_has_the_pods_metadata_log_directory_dns_and_namespaces() -> N
             sysctls={"net.ipv4.ip_unprivileged_port_start": "80"},
             share_process_namespace=True,
             privileged=True,
+            cgroup_parent="/kubepods/besteffort/podu-1",
         ),
         "/var/log/pods",
         NODE,
     )
+    # The pod's cgroup, and kept where a restarted kubelet reads it back.
+    assert config.linux.cgroup_parent == "/kubepods/besteffort/podu-1"
+    assert config.annotations[convert.CGROUP_PARENT] == "/kubepods/besteffort/podu-1"
     assert (config.metadata.name, config.metadata.namespace, config.metadata.uid) == (
         "web",
         "shop",
