@@ -4,11 +4,14 @@ told to burn (requests cpu 50m, limits 100m) under an autoscaling/v2 HPA at 50 %
 utilization, `kubectl exec` starts the load, and three moments are recorded from then, as a
 client polling the REST door every --poll seconds sees them: the metrics API's PodMetrics first
 above half the request, the HPA's status.desiredReplicas first above 1, the Deployment's
-spec.replicas raised."""
+spec.replicas raised. The HPA's status has just been written when it is first seen low, so the
+load starts a random part of the controller's 15 s sync period after that: a start right after
+each sync would make every run wait a whole period for the next one."""
 
 from __future__ import annotations
 
 import datetime
+import random
 import statistics
 import sys
 import time
@@ -23,6 +26,7 @@ REQUEST_MILLICORES = 50
 TARGET_PERCENT = 50
 # Idles (a sleep a second) until /tmp/burn exists, then burns its limit: 200 % of its request.
 COMMAND = "while [ ! -e /tmp/burn ]; do sleep 1; done; while :; do :; done"
+HPA_SYNC_PERIOD = 15.0  # the controller-manager's --horizontal-pod-autoscaler-sync-period
 MOMENTS = ("metrics_above_s", "hpa_desired_s", "scaled_s")
 
 
@@ -99,6 +103,7 @@ class Run:
     namespace: str
     pod: str = ""
     utilization_before: int | None = None  # the HPA's, when the load started
+    delay_s: float = 0.0  # from the HPA's low status seen to the load's start
     exec_s: float = 0.0  # how long `kubectl exec touch` took (the load starts within it)
     # Seconds from the exec's return to each moment (None: not within the timeout).
     metrics_above_s: float | None = None
@@ -143,6 +148,8 @@ def measure_run(rest: Rest, ns: str, poll: float, timeout: float) -> Run:
     _poll_until("the burner pod Running", timeout, pod_running)
     _poll_until("the HPA showing a low utilization", timeout, steady_and_low)
 
+    run.delay_s = round(random.uniform(0.0, HPA_SYNC_PERIOD), 2)
+    time.sleep(run.delay_s)
     before = time.monotonic()
     rest.kubectl("-n", ns, "exec", run.pod, "--", "touch", "/tmp/burn")
     start, start_wall = time.monotonic(), time.time()
