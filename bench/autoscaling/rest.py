@@ -15,12 +15,11 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
 
 import requests
 import yaml
 
-from podplane.apimachinery.json_types import JSONObject
+from podplane.apimachinery.json_types import JSONObject, JSONValue
 
 DEFAULT_KUBECONFIG = "build/kubeconfig"
 TIMEOUT = 30.0
@@ -74,7 +73,7 @@ class Rest:
             f.write(base64.b64decode(entry[f"{key}-data"]))
         return path
 
-    def request(self, method: str, path: str, body: JSONObject | None = None) -> Any:
+    def request(self, method: str, path: str, body: JSONObject | None = None) -> JSONValue:
         headers = {"Content-Type": "application/merge-patch+json"} if method == "PATCH" else {}
         reply = self.session.request(
             method, self.url + path, json=body, headers=headers, timeout=TIMEOUT
@@ -83,7 +82,7 @@ class Rest:
             raise RuntimeError(f"{method} {path}: {reply.status_code} {reply.text[:300]}")
         return reply.json() if reply.content else None
 
-    def get(self, path: str) -> Any:
+    def get(self, path: str) -> JSONValue:
         return self.request("GET", path)
 
     def get_raw(self, path: str) -> bytes:
@@ -91,7 +90,7 @@ class Rest:
         reply.raise_for_status()
         return reply.content
 
-    def create(self, path: str, body: JSONObject) -> Any:
+    def create(self, path: str, body: JSONObject) -> JSONValue:
         return self.request("POST", path, body)
 
     def delete(self, path: str) -> None:
