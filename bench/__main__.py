@@ -10,6 +10,7 @@ from bench.apiserver import authorization, grpc_costs, overload, scheduling_cost
 from bench.apiserver import benchmark as apiserver_benchmark
 from bench.apiserver import costs as apiserver_costs
 from bench.apiserver_doors import benchmark as apiserver_doors
+from bench.autoscaling import benchmark as autoscaling
 from bench.cluster_dns import benchmark as cluster_dns
 from bench.cluster_idle import benchmark as cluster_idle
 from bench.custom_resources import benchmark as custom_resources
@@ -50,6 +51,8 @@ podplane-bench: benchmarks and load tests of a podplane control plane.
     podplane-bench high-availability [--kills N] [--clients C] [--seconds S]
                                      [--phases etcd-leader,apiserver,throughput] [--out FILE]
     podplane-bench idle [--settle SECONDS] [--seconds S] [--project NAME] [--out FILE]
+    podplane-bench autoscaling [--kubeconfig FILE] [--phases kubelet,reaction] [--runs N]
+                               [--node NODE] [--pods N] [--calls N] [--seconds S] [--out FILE]
 """
 
 
@@ -252,6 +255,7 @@ def build_parser() -> argparse.ArgumentParser:
     statefulset_scale.add_parser(sub, _positive)
     high_availability.add_parser(sub)
     cluster_idle.add_parser(sub)
+    autoscaling.add_parser(sub)
     return parser
 
 
@@ -307,6 +311,8 @@ def main(argv: list[str] | None = None) -> int:
         return high_availability.run(high_availability.options_from(args))
     if args.command == "idle":
         return cluster_idle.run(cluster_idle.options_from(args))
+    if args.command == "autoscaling":
+        return autoscaling.run(autoscaling.options_from(args))
     parser.error(f"unknown command {args.command}")
     return 2
 

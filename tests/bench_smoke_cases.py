@@ -9,6 +9,7 @@ from __future__ import annotations
 from tests import tools
 from tests.bench_smoke import DIR, OUT, Smoke
 from tests.e2e.compose_cluster import SERVER as E2E_SERVER
+from tests.e2e.kubectl import KUBECONFIG
 from tests.e2e_ha.ha_cluster import SERVER as HA_SERVER
 
 # Writes are a closed loop per client: one client and then two, half a second of warm-up and
@@ -233,6 +234,34 @@ E2E = [
             "host_busy_cores",
             "services.apiserver.cores",
             "services.etcd.cores",
+        ),
+        python_module=True,
+    ),
+    Smoke(
+        (
+            "autoscaling",
+            "--kubeconfig",
+            str(KUBECONFIG),
+            "--runs",
+            "1",
+            "--pods",
+            "2",
+            "--calls",
+            "10",
+            "--seconds",
+            "5",
+            "--settle",
+            "2",
+            "--out",
+            OUT,
+        ),
+        (
+            "reaction.runs.*.metrics_above_s",
+            "reaction.runs.*.hpa_desired_s",
+            "reaction.runs.*.scaled_s",
+            "kubelet.cells.*.calls.*.kubelet_ms_per_call",
+            "kubelet.cells.*.calls.*.wall_ms_per_call",
+            "kubelet.cells.*.calls.*.bytes",
         ),
         python_module=True,
     ),
