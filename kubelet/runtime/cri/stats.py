@@ -1,10 +1,10 @@
 """The CRI's stats calls (ListContainerStats, ListPodSandboxStats, ImageFsInfo) for this node's
 containers and sandboxes: what the kubelet's /stats/summary and /metrics endpoints are made
 from (kubelet/stats/). A runtime that cannot answer ListPodSandboxStats (UNIMPLEMENTED, or
-containerd 1.7 for sandboxes without a cgroup parent: "failed to get cgroup metrics for sandbox
-... because cgroupPath is empty", as podplane's sandboxes are) gives no sandbox stats; the pods'
-figures are then their containers' summed, as the kubelet sums them without cAdvisor's pod
-cgroup."""
+containerd 1.7 for a sandbox without a cgroup parent: "failed to get cgroup metrics for sandbox
+... because cgroupPath is empty", as podplane's were before they ran in pod cgroups) gives no
+sandbox stats; the pods' figures are then their containers' summed, as the kubelet sums them
+without cAdvisor's pod cgroup."""
 
 from __future__ import annotations
 
