@@ -1,4 +1,5 @@
-"""The node's cgroup figures, as cAdvisor reads the root container's: CPU time from cpu.stat
+"""A cgroup's figures (the node's, as cAdvisor reads the root container's, or a pod's), CPU
+time from cpu.stat
 (usage_usec), memory from memory.current and memory.stat (cgroup v2), or cpuacct.usage and
 memory.usage_in_bytes (v1). The working set is usage less inactive file pages, as cAdvisor and
 the kubelet count it. Where the cgroup has no memory.current (the host's root cgroup), usage is
@@ -56,11 +57,26 @@ def read_node_cgroup(
     meminfo: str = MEMINFO,
     clock: Callable[[], int] = time.time_ns,
 ) -> CgroupSample:
+    return read_cgroup("", root, meminfo, clock)
+
+
+def is_v2(root: str = CGROUP_ROOT) -> bool:
+    return (Path(root) / "cgroup.controllers").exists()
+
+
+def read_cgroup(
+    path: str,
+    root: str = CGROUP_ROOT,
+    meminfo: str = MEMINFO,
+    clock: Callable[[], int] = time.time_ns,
+) -> CgroupSample:
+    """The figures of the cgroup at `path` ("" for the root) in every hierarchy."""
     base = Path(root)
+    relative = path.strip("/")
     machine = key_values(_read(Path(meminfo)))
-    if (base / "cgroup.controllers").exists():
-        return _v2(base, machine, clock())
-    return _v1(base, machine, clock())
+    if is_v2(root):
+        return _v2(base / relative, machine, clock())
+    return _v1(base, relative, machine, clock())
 
 
 def _memory_figures(
@@ -94,18 +110,19 @@ def _v2(base: Path, machine: dict[str, int], now: int) -> CgroupSample:
     )
 
 
-def _v1(base: Path, machine: dict[str, int], now: int) -> CgroupSample:
-    memory = key_values(_read(base / "memory" / "memory.stat"))
+def _v1(base: Path, relative: str, machine: dict[str, int], now: int) -> CgroupSample:
+    memory_dir, cpu_dir = base / "memory" / relative, base / "cpuacct" / relative
+    memory = key_values(_read(memory_dir / "memory.stat"))
     usage, working_set = _memory_figures(
-        _int(_read(base / "memory" / "memory.usage_in_bytes")),
+        _int(_read(memory_dir / "memory.usage_in_bytes")),
         memory.get("total_inactive_file"),
         machine,
     )
-    limit = _int(_read(base / "memory" / "memory.limit_in_bytes"))
+    limit = _int(_read(memory_dir / "memory.limit_in_bytes"))
     total = machine.get("MemTotal")
     return CgroupSample(
         timestamp_ns=now,
-        cpu_usage_ns=_int(_read(base / "cpuacct" / "cpuacct.usage")),
+        cpu_usage_ns=_int(_read(cpu_dir / "cpuacct.usage")),
         memory_usage=usage,
         memory_working_set=working_set,
         memory_rss=memory.get("total_rss"),

@@ -1,8 +1,9 @@
 """Gathers what the Summary is made of at each request (the kubelet's SummaryProvider over its
 CRI stats provider): the node's cgroup and host figures, and, from a runtime that has the
-CRI's stats calls, its running containers' and sandboxes' stats, their start times, images and
-log directories. usageNanoCores are worked out against the previous request's readings (and a
-reading every housekeeping period, as the kubelet's eviction manager asks for one), unless the
+CRI's stats calls, its running containers' stats, start times, images and log directories, and
+each pod's own figures from its cgroup and network namespace (pod_cgroups.py).
+usageNanoCores are worked out against the previous request's readings (and a reading every
+housekeeping period, as the kubelet's eviction manager asks for one), unless the
 runtime gives them. A runtime without the stats calls (the Docker and hollow runtimes) has its
 pods listed without container figures."""
 
@@ -19,6 +20,7 @@ from kubelet.stats import host
 from kubelet.stats import summary as build
 from kubelet.stats.cgroup import CGROUP_ROOT, read_node_cgroup
 from kubelet.stats.cpu_usage import NanoCoresCache
+from kubelet.stats.pod_cgroups import read_pods
 from podplane.api.cri import api_pb2 as cri
 from podplane.apimachinery.json_types import JSONObject
 
@@ -30,8 +32,6 @@ class CriStatsCalls(Protocol):
     pod_logs_root: str
 
     async def list_container_stats(self) -> list[cri.ContainerStats]: ...
-
-    async def list_pod_sandbox_stats(self) -> list[cri.PodSandboxStats]: ...
 
     async def image_fs_info(self) -> list[cri.FilesystemUsage]: ...
 
@@ -124,13 +124,15 @@ class StatsProvider:
         if self.calls is None:
             sandboxes = await self.runtime.list_pod_sandboxes()
             return [], [], [], [], sandboxes
-        return await asyncio.gather(
+        stats, image_fs, containers, sandboxes = await asyncio.gather(
             self.calls.list_container_stats(),
-            self.calls.list_pod_sandbox_stats(),
             self.calls.image_fs_info(),
             self.runtime.list_containers(),
             self.runtime.list_pod_sandboxes(),
         )
+        ready = [(s.pod.uid, s.id) for s in sandboxes if s.ready]
+        sandbox_stats = await asyncio.to_thread(read_pods, ready, self.cgroup_root)
+        return stats, sandbox_stats, image_fs, containers, sandboxes
 
     async def read(self) -> tuple[build.NodeInput, PodSamples]:
         """The node's and its pods' readings now; raises ContainerRuntimeError."""

@@ -1,10 +1,6 @@
-"""The CRI's stats calls (ListContainerStats, ListPodSandboxStats, ImageFsInfo) for this node's
-containers and sandboxes: what the kubelet's /stats/summary and /metrics endpoints are made
-from (kubelet/stats/). A runtime that cannot answer ListPodSandboxStats (UNIMPLEMENTED, or
-containerd 1.7 for a sandbox without a cgroup parent: "failed to get cgroup metrics for sandbox
-... because cgroupPath is empty", as podplane's were before they ran in pod cgroups) gives no
-sandbox stats; the pods' figures are then their containers' summed, as the kubelet sums them
-without cAdvisor's pod cgroup."""
+"""The CRI's stats calls (ListContainerStats, ImageFsInfo) for this node's containers: what the
+kubelet's /stats/summary and /metrics endpoints are made from (kubelet/stats/), with the pods'
+own figures, which the kubelet reads from their cgroups (kubelet/stats/pod_cgroups.py)."""
 
 from __future__ import annotations
 
@@ -42,17 +38,6 @@ class CriStats:
             reply = await self._runtime.ListContainerStats(request, timeout=TIMEOUT)
         except grpc.aio.AioRpcError as e:
             raise ContainerRuntimeError(f"list container stats: {e.details()}") from e
-        return list(reply.stats)
-
-    async def list_pod_sandbox_stats(self) -> list[cri.PodSandboxStats]:
-        request = cri.ListPodSandboxStatsRequest(
-            filter=cri.PodSandboxStatsFilter(label_selector=self._labels)
-        )
-        try:
-            reply = await self._runtime.ListPodSandboxStats(request, timeout=TIMEOUT)
-        except grpc.aio.AioRpcError as e:
-            log.debug("no pod sandbox stats: %s", e.details())
-            return []
         return list(reply.stats)
 
     async def image_fs_info(self) -> list[cri.FilesystemUsage]:
