@@ -21,6 +21,7 @@ from kubelet.stats import summary as build
 from kubelet.stats.cgroup import CGROUP_ROOT, read_node_cgroup
 from kubelet.stats.cpu_usage import NanoCoresCache
 from kubelet.stats.pod_cgroups import read_pods
+from kubelet.stats.volumes import VolumeStats
 from podplane.api.cri import api_pb2 as cri
 from podplane.apimachinery.json_types import JSONObject
 
@@ -83,6 +84,7 @@ class StatsProvider:
         self.usage = NanoCoresCache()
         self._boot = host.boot_time()
         self._kubelet_start = host.process_start_time()
+        self.volumes = VolumeStats(root_dir)
 
     def _node(self, image_fs: list[cri.FilesystemUsage]) -> build.NodeInput:
         cgroup = read_node_cgroup(self.cgroup_root)
@@ -138,6 +140,7 @@ class StatsProvider:
         """The node's and its pods' readings now; raises ContainerRuntimeError."""
         stats, sandbox_stats, image_fs, containers, sandboxes = await self._runtime_reads()
         node = await asyncio.to_thread(self._node, image_fs)
+        await asyncio.to_thread(self.volumes.refresh, {s.pod.uid for s in sandboxes if s.ready})
         pods = self._pods(stats, sandbox_stats, containers, sandboxes)
         self.usage.keep_only(
             [NODE_KEY, KUBELET_KEY, *(s.attributes.id for s in stats)]
@@ -183,6 +186,7 @@ class StatsProvider:
                     start_time=sandbox.created_at,
                     containers=sorted(inputs, key=lambda c: c.stats.attributes.metadata.name),
                     sandbox=sandbox_stat,
+                    volumes=self.volumes.of(uid),
                     sandbox_nano_cores=self._nano(sandbox.id, sandbox_stat.linux.cpu)
                     if sandbox_stat is not None and sandbox_stat.linux.HasField("cpu")
                     else None,

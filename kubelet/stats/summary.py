@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 
 from kubelet.stats.cgroup import CgroupSample
 from kubelet.stats.host import FsSample, InterfaceSample
+from kubelet.stats.volumes import VolumeUsage
 from podplane.api.cri import api_pb2 as cri
 from podplane.apimachinery.json_types import JSONObject, JSONValue
 
@@ -146,6 +147,7 @@ class PodInput:
     containers: Sequence[ContainerInput] = ()
     sandbox: cri.PodSandboxStats | None = None
     sandbox_nano_cores: int | None = None
+    volumes: Sequence[VolumeUsage] = ()
 
 
 def container(c: ContainerInput, image_fs: FsSample | None, root_fs: FsSample | None) -> JSONObject:
@@ -200,9 +202,31 @@ def _summed(containers: list[JSONObject], part: str, keys: Sequence[str]) -> JSO
     return out
 
 
-def _ephemeral_storage(containers: list[JSONObject], root_fs: FsSample | None) -> JSONObject:
+def volume(v: VolumeUsage) -> JSONObject:
+    """statsapi.VolumeStats."""
+    return {
+        "time": go_time(v.timestamp_ns),
+        "availableBytes": v.available_bytes,
+        "capacityBytes": v.capacity_bytes,
+        "usedBytes": v.used_bytes,
+        "inodesFree": v.inodes_free,
+        "inodes": v.inodes,
+        "inodesUsed": v.inodes_used,
+        "name": v.name,
+    }
+
+
+def _ephemeral_storage(
+    containers: list[JSONObject], volumes: Sequence[VolumeUsage], root_fs: FsSample | None
+) -> JSONObject:
+    """The containers' writable layers and logs, and the pod's volumes (all ephemeral: the
+    kubelet's own, calcEphemeralStorage's podManagedVolumes)."""
     used = inodes = 0
     times = ["0"]
+    for v in volumes:
+        used += v.used_bytes
+        inodes += v.inodes_used
+        times.append(go_time(v.timestamp_ns))
     for c in containers:
         for part in ("rootfs", "logs"):
             value: JSONValue = c.get(part)
@@ -223,8 +247,10 @@ def pod(p: PodInput, image_fs: FsSample | None, root_fs: FsSample | None) -> JSO
         "containers": containers,
     }
     out.update(_pod_cpu_memory(p, containers))
+    if p.volumes:
+        out["volume"] = [volume(v) for v in p.volumes]
     if containers:
-        out["ephemeral-storage"] = _ephemeral_storage(containers, root_fs)
+        out["ephemeral-storage"] = _ephemeral_storage(containers, p.volumes, root_fs)
     linux = p.sandbox.linux if p.sandbox is not None else None
     if linux is not None and linux.HasField("process"):
         out["process_stats"] = {"process_count": linux.process.process_count.value}
