@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable, Mapping
 
 from aiohttp import web
 
-from metricsserver.api import objects
+from metricsserver.api import objects, table
 from metricsserver.api.auth import (
     ALWAYS_ALLOWED,
     Attributes,
@@ -23,6 +23,7 @@ from metricsserver.api.auth import (
 from metricsserver.storage import Storage
 from podplane.apimachinery import selectors
 from podplane.apimachinery.json_types import JSONObject
+from podplane.printers.table import UnknownIncludeObject, parse_include_object
 
 PREFIX = f"/apis/{objects.API_VERSION}"
 
@@ -61,6 +62,19 @@ def _selector(request: web.Request) -> Callable[[Mapping[str, str]], bool]:
 
 class BadSelector(ValueError):
     """A labelSelector that does not parse: a 400 Status."""
+
+
+def _answer(request: web.Request, answer: JSONObject, items: list[JSONObject]) -> web.Response:
+    """The object or list, or the Table of its items when the client asks for one (kubectl
+    get), rows carrying what includeObject says (Metadata when it says nothing)."""
+    version = table.wants_table(request.headers.get("Accept", ""))
+    if version is None:
+        return web.json_response(answer)
+    try:
+        include = parse_include_object(request.query.get("includeObject", ""))
+    except UnknownIncludeObject as e:
+        return status(400, "BadRequest", str(e))
+    return web.json_response(table.table(items, version, include))
 
 
 def attributes(request: web.Request) -> Attributes:
@@ -174,14 +188,14 @@ class MetricsAPI:
             for name, labels in sorted(self.snapshot.nodes.items())
             if wanted(labels) and (found := self._node_object(name)) is not None
         ]
-        return web.json_response(objects.metrics_list("NodeMetricsList", items))
+        return _answer(request, objects.metrics_list("NodeMetricsList", items), items)
 
     async def _node(self, request: web.Request) -> web.Response:
         name = request.match_info["name"]
         found = self._node_object(name)
         if found is None:
             return status(404, "NotFound", f'nodemetrics.metrics.k8s.io "{name}" not found')
-        return web.json_response(found)
+        return _answer(request, found, [found])
 
     async def _pods(self, request: web.Request) -> web.Response:
         namespace = request.match_info.get("namespace", "")
@@ -196,11 +210,11 @@ class MetricsAPI:
             and wanted(labels)
             and (found := self._pod_object(ns, name)) is not None
         ]
-        return web.json_response(objects.metrics_list("PodMetricsList", items))
+        return _answer(request, objects.metrics_list("PodMetricsList", items), items)
 
     async def _pod(self, request: web.Request) -> web.Response:
         namespace, name = request.match_info["namespace"], request.match_info["name"]
         found = self._pod_object(namespace, name)
         if found is None:
             return status(404, "NotFound", f'podmetrics.metrics.k8s.io "{name}" not found')
-        return web.json_response(found)
+        return _answer(request, found, [found])

@@ -113,6 +113,20 @@ def test_a_pod_burning_a_cpu_shows_in_kubectl_top_pod(burner: str) -> None:
     assert rows(shown)[1][0] == "burner"
 
 
+def test_kubectl_get_nodemetrics_prints_metrics_servers_table() -> None:
+    k = Kubectl()
+    out = eventually(
+        lambda: k.ok("get", "nodemetrics"), timeout=120, what="kubectl get nodemetrics"
+    )
+    table = rows(out)
+    assert table[0] == ["NAME", "CPU", "MEMORY", "WINDOW"]
+    assert sorted(r[0] for r in table[1:]) == list(NODES)
+    for _, cpu, memory, window in table[1:]:
+        assert re.fullmatch(r"\d+n|\d+u|\d+m|\d+", cpu), cpu
+        assert re.fullmatch(r"\d+(Ki|Mi|Gi)?", memory), memory
+        assert re.fullmatch(r"\d+(\.\d+)?s", window), window
+
+
 def test_node_metrics_read_raw() -> None:
     raw = json.loads(Kubectl().ok("get", "--raw", "/apis/metrics.k8s.io/v1beta1/nodes/node-1"))
     assert (raw["kind"], raw["apiVersion"], raw["metadata"]["name"]) == (
