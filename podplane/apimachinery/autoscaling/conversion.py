@@ -38,47 +38,53 @@ def cpu_utilization_metric(percent: int) -> v2.MetricSpec:
     return metric
 
 
-def _copy_meta(
-    dst: v1.HorizontalPodAutoscaler | v2.HorizontalPodAutoscaler,
-    src: v1.HorizontalPodAutoscaler | v2.HorizontalPodAutoscaler,
-) -> None:
+# Either version's message.
+HPA = v1.HorizontalPodAutoscaler | v2.HorizontalPodAutoscaler
+
+
+def _copy_meta(dst: HPA, src: HPA) -> None:
     dst.metadata.CopyFrom(src.metadata)
     for key in round_trip.ROUND_TRIP:  # only the ones the conversion writes
         if key in dst.metadata.annotations:
             del dst.metadata.annotations[key]
 
 
+def _copy_shared(dst: HPA, src: HPA) -> None:
+    """What both versions have under the same names: the target, the bounds, the replicas."""
+    if src.HasField("spec"):
+        dst.spec.SetInParent()
+        ref = src.spec.scale_target_ref
+        dst.spec.scale_target_ref.kind, dst.spec.scale_target_ref.name = ref.kind, ref.name
+        dst.spec.scale_target_ref.api_version = ref.api_version
+        if src.spec.HasField("min_replicas"):
+            dst.spec.min_replicas = src.spec.min_replicas
+        dst.spec.max_replicas = src.spec.max_replicas
+    if src.HasField("status"):
+        status = src.status
+        dst.status.SetInParent()
+        if status.HasField("observed_generation"):
+            dst.status.observed_generation = status.observed_generation
+        dst.status.last_scale_time = status.last_scale_time
+        dst.status.current_replicas = status.current_replicas
+        dst.status.desired_replicas = status.desired_replicas
+
+
 def to_v1(obj: v2.HorizontalPodAutoscaler) -> v1.HorizontalPodAutoscaler:
     out = v1.HorizontalPodAutoscaler(api_version=V1, kind=KIND)
     _copy_meta(out, obj)
     spec, status = obj.spec, obj.status
-    if obj.HasField("spec"):
-        out.spec.SetInParent()
-        ref = spec.scale_target_ref
-        out.spec.scale_target_ref.kind, out.spec.scale_target_ref.name = ref.kind, ref.name
-        out.spec.scale_target_ref.api_version = ref.api_version
-        if spec.HasField("min_replicas"):
-            out.spec.min_replicas = spec.min_replicas
-        out.spec.max_replicas = spec.max_replicas
-        for m in spec.metrics:  # the first cpu Resource metric
-            if m.type == "Resource" and m.HasField("resource") and m.resource.name == CPU:
-                if m.resource.target.HasField("average_utilization"):
-                    out.spec.target_cpu_utilization_percentage = (
-                        m.resource.target.average_utilization
-                    )
-                break
-    if obj.HasField("status"):
-        out.status.SetInParent()
-        if status.HasField("observed_generation"):
-            out.status.observed_generation = status.observed_generation
-        out.status.last_scale_time = status.last_scale_time
-        out.status.current_replicas = status.current_replicas
-        out.status.desired_replicas = status.desired_replicas
-        for s in status.current_metrics:
-            if s.type == "Resource" and s.HasField("resource") and s.resource.name == CPU:
-                if s.resource.current.HasField("average_utilization"):
-                    utilization = s.resource.current.average_utilization
-                    out.status.current_cpu_utilization_percentage = utilization
+    _copy_shared(out, obj)
+    for m in spec.metrics:  # the first cpu Resource metric
+        if m.type == "Resource" and m.HasField("resource") and m.resource.name == CPU:
+            if m.resource.target.HasField("average_utilization"):
+                out.spec.target_cpu_utilization_percentage = m.resource.target.average_utilization
+            break
+    for s in status.current_metrics:
+        if s.type == "Resource" and s.HasField("resource") and s.resource.name == CPU:
+            if s.resource.current.HasField("average_utilization"):
+                out.status.current_cpu_utilization_percentage = (
+                    s.resource.current.average_utilization
+                )
     carried = out.metadata.annotations
     others = [round_trip.metric_spec(m) for m in spec.metrics if not _is_cpu_utilization(m)]
     if others:
@@ -109,25 +115,11 @@ def to_v2(obj: v1.HorizontalPodAutoscaler) -> v2.HorizontalPodAutoscaler:
     out = v2.HorizontalPodAutoscaler(api_version=V2, kind=KIND)
     _copy_meta(out, obj)
     spec, status = obj.spec, obj.status
-    if obj.HasField("spec"):
-        out.spec.SetInParent()
-        ref = spec.scale_target_ref
-        out.spec.scale_target_ref.kind, out.spec.scale_target_ref.name = ref.kind, ref.name
-        out.spec.scale_target_ref.api_version = ref.api_version
-        if spec.HasField("min_replicas"):
-            out.spec.min_replicas = spec.min_replicas
-        out.spec.max_replicas = spec.max_replicas
-    if obj.HasField("status"):
-        out.status.SetInParent()
-        if status.HasField("observed_generation"):
-            out.status.observed_generation = status.observed_generation
-        out.status.last_scale_time = status.last_scale_time
-        out.status.current_replicas = status.current_replicas
-        out.status.desired_replicas = status.desired_replicas
-        if status.HasField("current_cpu_utilization_percentage"):
-            current = out.status.current_metrics.add(type="Resource")
-            current.resource.name = CPU
-            current.resource.current.average_utilization = status.current_cpu_utilization_percentage
+    _copy_shared(out, obj)
+    if status.HasField("current_cpu_utilization_percentage"):
+        current = out.status.current_metrics.add(type="Resource")
+        current.resource.name = CPU
+        current.resource.current.average_utilization = status.current_cpu_utilization_percentage
     others = _carried(obj, round_trip.METRICS)
     if isinstance(others, list):  # the other metrics first, then v1's cpu target
         for data in others:
