@@ -11,7 +11,18 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
-from podctl.cmd import apply, debug, delete, describe, get, logs, rollout, scale, token
+from podctl.cmd import (
+    addon_manager,
+    apply,
+    debug,
+    delete,
+    describe,
+    get,
+    logs,
+    rollout,
+    scale,
+    token,
+)
 from podctl.cmd import exec as exec_cmd
 from podctl.errors import CommandError, server_error_message
 from podctl.options import Connector, add_global_flags, global_options
@@ -39,6 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     rollout.add_parser(subparsers, [shared])
     scale.add_parser(subparsers, [shared])
     token.add_parser(subparsers, [shared])
+    addon_manager.add_parser(subparsers, [shared])
     return parser
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import dataclass, field
 
 from google.protobuf.message import Message
 
@@ -35,8 +36,12 @@ def add_parsers(subparsers: Subparsers, parents: list[argparse.ArgumentParser]) 
 
 
 def _report(obj: ManifestObject, err: BaseException, options: GlobalOptions, verb: str) -> None:
+    print(_error_text(obj, err, options, verb), file=sys.stderr)
+
+
+def _error_text(obj: ManifestObject, err: BaseException, options: GlobalOptions, verb: str) -> str:
     note = f'error when {verb} "{obj.source}": '
-    print(server_error_message(err, options.server, source_note=note), file=sys.stderr)
+    return server_error_message(err, options.server, source_note=note)
 
 
 class ApplyError(Exception):
@@ -93,17 +98,37 @@ async def run_apply(args: argparse.Namespace, options: GlobalOptions) -> int:
                 f'error: error validating "{obj.source}": metadata.name: Required value: '
                 "apply needs the object's name"
             )
-    failed = False
     async with options.connect() as client:
-        for obj in objects:
-            try:
-                action = await _apply_one(client, obj)
-            except ApplyError as e:
-                _report(obj, e.cause, options, e.doing)
-                failed = True
-                continue
-            print(f"{object_name(obj.resource, obj.name)} {action}")
-    return 1 if failed else 0
+        outcome = await apply_objects(client, objects, options)
+    for line in outcome.lines:
+        print(line)
+    for error in outcome.errors:
+        print(error, file=sys.stderr)
+    return 1 if outcome.errors else 0
+
+
+@dataclass
+class ApplyOutcome:
+    """What one pass over the objects printed: `pod/NAME created` (configured, unchanged) for
+    each object applied, and the error text of each that failed."""
+
+    lines: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+
+async def apply_objects(
+    client: Client, objects: list[ManifestObject], options: GlobalOptions
+) -> ApplyOutcome:
+    """Applies each object in turn; one that fails does not stop the others."""
+    outcome = ApplyOutcome()
+    for obj in objects:
+        try:
+            action = await _apply_one(client, obj)
+        except ApplyError as e:
+            outcome.errors.append(_error_text(obj, e.cause, options, e.doing))
+            continue
+        outcome.lines.append(f"{object_name(obj.resource, obj.name)} {action}")
+    return outcome
 
 
 async def _create_namespace(name: str, options: GlobalOptions) -> int:

@@ -63,6 +63,26 @@ def test_the_text_is_prometheus_clients() -> None:
     assert exposition.text(registry) == prometheus_client.generate_latest(registry)
 
 
+def test_a_histogram_series_is_rendered_again_once_it_moves() -> None:
+    """The series rendered at the last scrape are reused only while their count and sum stand:
+    an observation of 0 (the count moves, not the sum), a new series, a removed one, each
+    shows at the next scrape as prometheus_client renders it."""
+    registry = _registry()
+    latency = Histogram("watch_seconds", "Watch.", ["kind"], buckets=(1, 5), registry=registry)
+    latency.labels("pods").observe(2)
+    assert exposition.text(registry) == prometheus_client.generate_latest(registry)
+    latency.labels("pods").observe(0)
+    latency.labels("nodes").observe(7)
+    first = exposition.text(registry)
+    assert first == prometheus_client.generate_latest(registry)
+    assert b'watch_seconds_bucket{kind="pods",le="1.0"} 1.0\n' in first
+    assert b'watch_seconds_count{kind="pods"} 2.0\n' in first
+    latency.remove("pods")
+    second = exposition.text(registry)
+    assert second == prometheus_client.generate_latest(registry)
+    assert b'kind="pods"' not in second
+
+
 class _Frozen(Collector):
     """What a registry held at one moment (the default registry changes as other tests run)."""
 
