@@ -32,6 +32,8 @@ from controller.replicaset.controller import ReplicaSetController
 from controller.resourcequota.controller import ResourceQuotaController
 from controller.rootcacertpublisher.controller import RootCACertPublisher
 from controller.serviceaccount.controller import ServiceAccountsController
+from controller.servicelb.controller import ServiceLBController
+from controller.servicelb.pool import AddressPool
 from controller.statefulset.controller import StatefulSetController
 from controller.tokencleaner.controller import TokenCleaner
 
@@ -84,6 +86,14 @@ CONTROLLERS: dict[str, ControllerFactory] = {
     ),
     "endpointslice": EndpointSliceController,
     "endpoint": EndpointsController,
+    "service-lb-controller": WithOptions(
+        lambda client, informers, o: ServiceLBController(
+            client,
+            informers,
+            pool=AddressPool(o.load_balancer_ip_pool),
+            load_balancer_class=o.load_balancer_class,
+        )
+    ),
     "clusterrole-aggregation": ClusterRoleAggregationController,
     "serviceaccount": ServiceAccountsController,
     "root-ca-cert-publisher": WithOptions(
