@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from podplane.api.core.v1 import core_pb2, service_pb2
@@ -23,6 +24,7 @@ from proxy.iptables.proxier import Proxier
 from proxy.iptables.rules import RulesConfig
 from proxy.iptables.runner import ExecIptables, Iptables
 from proxy.loadbalancer.agent import LoadBalancerAgent, LoadBalancerOptions
+from proxy.loadbalancer.netlink import Netlink, gratuitous_arp
 from proxy.loadbalancer.service_health import ServiceHealthServer
 from proxy.state.tracker import ProxyState
 
@@ -40,8 +42,13 @@ class KubeProxy:
         client: Client,
         proxier: Proxier,
         load_balancers: LoadBalancerOptions | None = None,
+        *,
+        netlink: Callable[[], Netlink] = Netlink,
+        arp: Callable[[str, str], None] = gratuitous_arp,
     ) -> None:
-        """Without `load_balancers`, no load balancer agent (tests of the rules alone)."""
+        """Without `load_balancers`, no load balancer agent (tests of the rules alone);
+        `netlink` and `arp` reach the node's addresses (another network namespace's, in
+        tests)."""
         self.proxier = proxier
         self.services: Informer[service_pb2.Service] = Informer(
             client.services, label_selector=LABEL_SELECTOR, name="services"
@@ -61,10 +68,14 @@ class KubeProxy:
         )
         self.load_balancers: LoadBalancerAgent | None = None
         if load_balancers is not None:
-            self.load_balancers = self._load_balancer_agent(client, load_balancers)
+            self.load_balancers = self._load_balancer_agent(client, load_balancers, netlink, arp)
 
     def _load_balancer_agent(
-        self, client: Client, options: LoadBalancerOptions
+        self,
+        client: Client,
+        options: LoadBalancerOptions,
+        netlink: Callable[[], Netlink],
+        arp: Callable[[str, str], None],
     ) -> LoadBalancerAgent:
         nodes: Informer[core_pb2.Node] | None = None
         if options.announce:
@@ -76,7 +87,14 @@ class KubeProxy:
             options.health_check_host,
         )
         agent = LoadBalancerAgent(
-            self.proxier.state.hostname, options, self.services, self.slices, nodes, server
+            self.proxier.state.hostname,
+            options,
+            self.services,
+            self.slices,
+            nodes,
+            server,
+            netlink=netlink,
+            arp=arp,
         )
         self.services.add_handler(agent.changed, agent.changed, agent.changed)
         self.slices.add_handler(agent.changed, agent.changed, agent.changed)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import socket
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -114,10 +113,11 @@ class LoadBalancerAgent:
         netlink = self._netlink()
         try:
             addresses = netlink.addresses()
-            index = next((a.index for a in addresses if a.ip == self.options.node_ip), None)
-            if index is None:
+            node = next((a for a in addresses if a.ip == self.options.node_ip), None)
+            if node is None:
                 raise OSError(f"no interface holds the node's address {self.options.node_ip!r}")
-            interface = socket.if_indextoname(index)
+            # A primary address's label is its interface's name.
+            index, interface = node.index, node.label.partition(":")[0]
             label = label_for(interface)
             current = {
                 a.ip
