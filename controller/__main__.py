@@ -89,6 +89,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         hpa_initial_readiness_delay=args.horizontal_pod_autoscaler_initial_readiness_delay,
         load_balancer_ip_pool=args.load_balancer_ip_pool,
         load_balancer_class=args.load_balancer_class,
+        apiserver=args.server,
     )
     return args
 

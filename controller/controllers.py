@@ -33,7 +33,6 @@ from controller.resourcequota.controller import ResourceQuotaController
 from controller.rootcacertpublisher.controller import RootCACertPublisher
 from controller.serviceaccount.controller import ServiceAccountsController
 from controller.servicelb.controller import ServiceLBController
-from controller.servicelb.pool import AddressPool
 from controller.statefulset.controller import StatefulSetController
 from controller.tokencleaner.controller import TokenCleaner
 
@@ -90,7 +89,8 @@ CONTROLLERS: dict[str, ControllerFactory] = {
         lambda client, informers, o: ServiceLBController(
             client,
             informers,
-            pool=AddressPool(o.load_balancer_ip_pool),
+            pool=o.load_balancer_ip_pool,
+            apiserver=o.apiserver,
             load_balancer_class=o.load_balancer_class,
         )
     ),

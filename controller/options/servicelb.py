@@ -5,10 +5,7 @@ from __future__ import annotations
 
 import argparse
 
-from controller.servicelb.network import default_pool
-from controller.servicelb.pool import AddressPool
-
-AUTO = "auto"
+from controller.servicelb.pool import AUTO, AddressPool
 
 
 def add_flags(parser: argparse.ArgumentParser) -> None:
@@ -29,9 +26,10 @@ def add_flags(parser: argparse.ArgumentParser) -> None:
 
 
 def validate(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
-    """'auto' is resolved here, from the network toward --server."""
+    """'auto' is resolved when the controller starts (the apiserver's name may not resolve
+    yet: a compose service not started)."""
     if args.load_balancer_ip_pool == AUTO:
-        args.load_balancer_ip_pool = default_pool(args.server)
+        return
     try:
         AddressPool(args.load_balancer_ip_pool)
     except ValueError as e:

@@ -13,10 +13,12 @@ is tried again when an address is released, and every RETRY_PENDING seconds."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from controller.framework.reconciler import ReconcileLoop
-from controller.servicelb.pool import AddressPool, AddressRefused, PoolExhausted
+from controller.servicelb.network import default_pool
+from controller.servicelb.pool import AUTO, AddressPool, AddressRefused, PoolExhausted
 from podplane.api.core.v1 import service_pb2
 from podplane.apimachinery import resources
 from podplane.apimachinery import service as svcutil
@@ -31,6 +33,8 @@ FINALIZER = "service.kubernetes.io/load-balancer-cleanup"
 COMPONENT = "service-controller"
 IP_MODE_VIP = "VIP"
 RETRY_PENDING = 30.0
+# While the apiserver's name does not resolve, the default pool is looked for again after this.
+RESOLVE_RETRY = 2.0
 
 
 def ingress_ips(svc: service_pb2.Service) -> list[str]:
@@ -43,24 +47,22 @@ class ServiceLBController:
         client: Client,
         informers: SharedInformerFactory,
         *,
-        pool: AddressPool,
+        pool: str,
+        apiserver: str = "",
         load_balancer_class: str = "",
     ) -> None:
+        """`pool`: the addresses (pool.py), "auto" for the default pool of the network toward
+        `apiserver` (network.py), "" for none: the controller then does nothing."""
         self.client = client
-        self.pool = pool
+        self.pool_spec = pool
+        self.apiserver = apiserver
+        self.pool = AddressPool("")  # the real one once run() has resolved it
         self.load_balancer_class = load_balancer_class
         self.recorder = events.EventRecorder(client, COMPONENT)
         self.services: Informer[service_pb2.Service] = informers.informer_for(resources.SERVICE)
         # Services refused an address, tried again as soon as one is released.
         self._waiting: set[str] = set()
         self.loop = ReconcileLoop("service-lb", self.reconcile, informers, [self.services])
-        if not pool.size:
-            return
-        self.services.add_handler(
-            on_add=self._on_service,
-            on_update=lambda _old, new: self._on_service(new),
-            on_delete=self._on_delete,
-        )
 
     def wants_load_balancer(self, svc: service_pb2.Service) -> bool:
         """Of type LoadBalancer and of this controller's class (wantsLoadBalancer)."""
@@ -83,11 +85,29 @@ class ServiceLBController:
         self.loop.enqueue(object_key(svc))
 
     async def run(self) -> None:
+        self.pool = AddressPool(await self._resolve_pool())
         if not self.pool.size:
             log.warning("service-lb controller: no address pool, Services stay pending")
             return
         log.info("service-lb controller: address pool %s (%d)", self.pool.spec, self.pool.size)
+        # Registered now, the handlers get every cached Service at once (and the rest as they
+        # are listed), all before the workers start.
+        self.services.add_handler(
+            on_add=self._on_service,
+            on_update=lambda _old, new: self._on_service(new),
+            on_delete=self._on_delete,
+        )
         await self.loop.run()
+
+    async def _resolve_pool(self) -> str:
+        if self.pool_spec != AUTO:
+            return self.pool_spec
+        while True:
+            try:
+                return await asyncio.to_thread(default_pool, self.apiserver)
+            except OSError as e:
+                log.info("service-lb controller: default pool not known yet: %s", e)
+            await asyncio.sleep(RESOLVE_RETRY)
 
     def _release(self, key: str) -> None:
         if self.pool.release(key) is not None:

@@ -17,15 +17,16 @@ ROUTES = Path("/proc/net/route")
 
 
 def local_address(server: str) -> str:
-    """The local IPv4 address the kernel uses toward `server` (HOST:PORT), "" if none."""
+    """The local IPv4 address the kernel uses toward `server` (HOST:PORT); OSError while the
+    name does not resolve (a compose service not started yet) or no route leads there."""
     host, _, port = server.rpartition(":")
     try:
         infos = socket.getaddrinfo(host.strip("[]"), int(port or 0), socket.AF_INET)
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-            s.connect(infos[0][4])  # UDP: a route is chosen, nothing is sent
-            return str(s.getsockname()[0])
-    except (OSError, ValueError, IndexError):
-        return ""
+    except (socket.gaierror, ValueError) as e:
+        raise OSError(f"cannot resolve {server}: {e}") from e
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.connect(infos[0][4])  # UDP: a route is chosen, nothing is sent
+        return str(s.getsockname()[0])
 
 
 def connected_network(address: str, routes: str) -> ipaddress.IPv4Network | None:
@@ -59,11 +60,10 @@ def pool_for(network: ipaddress.IPv4Network) -> str:
 
 
 def default_pool(server: str, routes: Path = ROUTES) -> str:
+    """The default pool toward `server`; "" on loopback or without a suitable network; OSError
+    while `server` does not resolve."""
     address = local_address(server)
-    if not address or ipaddress.IPv4Address(address).is_loopback:
+    if ipaddress.IPv4Address(address).is_loopback:
         return ""
-    try:
-        network = connected_network(address, routes.read_text())
-    except OSError:
-        return ""
+    network = connected_network(address, routes.read_text())
     return pool_for(network) if network is not None else ""

@@ -7,6 +7,8 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Iterator
 
+# The pool --load-balancer-ip-pool names by default: derived from the network (network.py).
+AUTO = "auto"
 # Pools larger than this are refused: they are walked address by address.
 MAX_POOL_SIZE = 1 << 16
 

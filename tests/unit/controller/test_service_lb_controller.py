@@ -10,7 +10,6 @@ import itertools
 from typing import Any
 
 from controller.servicelb.controller import FINALIZER, ServiceLBController
-from controller.servicelb.pool import AddressPool
 from podplane.api.core.v1 import service_pb2
 from podplane.apimachinery import manifest, resources
 from podplane.client.informer_factory import SharedInformerFactory
@@ -61,7 +60,7 @@ def controller(cluster: FakeCluster, pool: str, lb_class: str = "") -> ServiceLB
     return ServiceLBController(
         cluster,  # type: ignore[arg-type]
         SharedInformerFactory(cluster),  # type: ignore[arg-type]
-        pool=AddressPool(pool),
+        pool=pool,
         load_balancer_class=lb_class,
     )
 
@@ -149,3 +148,18 @@ async def test_addresses_services_hold_are_kept_across_restarts() -> None:
         await until(cluster, lambda: ips(cluster, "new") == ["10.0.0.201"], "new's address")
         assert ips(cluster, "old") == ["10.0.0.200"]
         assert reasons(cluster, "old") == []  # nothing to do: no event
+
+
+async def test_without_a_pool_nothing_is_touched() -> None:
+    cluster = cluster_with_services()
+    await cluster.services.create(service("web"))
+    lb = ServiceLBController(
+        cluster,  # type: ignore[arg-type]
+        SharedInformerFactory(cluster),  # type: ignore[arg-type]
+        pool="auto",
+        apiserver="127.0.0.1:6443",  # loopback: no default pool
+    )
+    async with asyncio.timeout(5):
+        await lb.run()  # returns at once
+    svc = stored(cluster, "web")
+    assert svc is not None and not svc.metadata.finalizers and reasons(cluster, "web") == []

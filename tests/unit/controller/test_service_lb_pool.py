@@ -10,7 +10,7 @@ import re
 import pytest
 
 from controller.__main__ import parse_args
-from controller.servicelb.network import connected_network, pool_for
+from controller.servicelb.network import connected_network, default_pool, pool_for
 from controller.servicelb.pool import AddressPool, AddressRefused, PoolExhausted
 
 
@@ -105,9 +105,16 @@ def test_the_default_pool_is_the_top_of_the_connected_network() -> None:
     assert pool_for(ipaddress.IPv4Network("127.0.0.0/8")) == ""
 
 
+def test_the_default_pool_waits_for_the_name_and_is_none_on_loopback() -> None:
+    assert default_pool("127.0.0.1:6443") == ""
+    with pytest.raises(OSError, match=re.escape("cannot resolve no-such-host.invalid:6443")):
+        default_pool("no-such-host.invalid:6443")
+
+
 def test_the_flags() -> None:
-    args = parse_args(["--server", "127.0.0.1:6443"])  # loopback: no default pool
-    assert args.options.load_balancer_ip_pool == ""
+    args = parse_args(["--server", "apiserver:6443"])  # resolved when the controller starts
+    assert args.options.load_balancer_ip_pool == "auto"
+    assert args.options.apiserver == "apiserver:6443"
     args = parse_args(
         ["--server", "x:1", "--load-balancer-ip-pool", "10.0.0.0/28", "--load-balancer-class", "c"]
     )
