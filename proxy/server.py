@@ -99,7 +99,7 @@ class KubeProxy:
         self.services.add_handler(agent.changed, agent.changed, agent.changed)
         self.slices.add_handler(agent.changed, agent.changed, agent.changed)
         if nodes is not None:
-            nodes.add_handler(agent.changed, agent.changed, agent.changed)
+            nodes.add_handler(agent.changed, agent.node_updated, agent.changed)
         return agent
 
     async def wait_synced(self) -> None:

@@ -63,6 +63,11 @@ class LoadBalancerAgent:
     def changed(self, *_: object) -> None:
         self._changed.set()
 
+    def node_updated(self, old: core_pb2.Node, new: core_pb2.Node) -> None:
+        """Only what the choice reads: a node's heartbeats change nothing."""
+        if election.node_may_announce(old) != election.node_may_announce(new):
+            self._changed.set()
+
     def _slices_of(self, svc: service_pb2.Service) -> list[discovery_pb2.EndpointSlice]:
         return [
             s

@@ -200,3 +200,20 @@ def test_the_agent_adds_what_it_announces_and_deletes_the_rest_of_its_own() -> N
     agent.options = LoadBalancerOptions(announce=True, node_ip="192.0.2.99")
     with pytest.raises(OSError, match="no interface holds the node's address"):
         agent._apply(set())
+
+
+def test_only_node_changes_that_matter_wake_the_agent() -> None:
+    agent = LoadBalancerAgent(
+        "node-1",
+        LoadBalancerOptions(),
+        None,  # type: ignore[arg-type]
+        None,  # type: ignore[arg-type]
+        None,
+        None,  # type: ignore[arg-type]
+    )
+    heartbeat = node("node-2")
+    heartbeat.metadata.resource_version = "2"
+    agent.node_updated(node("node-2"), heartbeat)
+    assert not agent._changed.is_set()
+    agent.node_updated(node("node-2"), node("node-2", ready=False))
+    assert agent._changed.is_set()
