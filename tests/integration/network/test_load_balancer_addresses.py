@@ -4,13 +4,15 @@ a LoadBalancer Service's address adds it to its interface (a /32 labelled <if>:l
 "host" on the same layer 2 link (as the host on the compose network's bridge) reaches the
 backend at that address through the node's rules; the health check node port of a Local
 Service answers 200 with the node's endpoint count, and 503 once the endpoint is not ready, when
-the node also withdraws the address; the address goes when the Service does."""
+the node also withdraws the address; the address goes when the Service does;
+loadBalancerSourceRanges let the host in, then, changed, keep it out (dropped)."""
 
 from __future__ import annotations
 
 import asyncio
 import ctypes
 import json
+import subprocess
 import threading
 import urllib.error
 import urllib.request
@@ -235,3 +237,48 @@ async def test_the_chosen_node_announces_the_address_and_carries_its_traffic(
     await eventually(announced, 30, what="the address announced again")
     await cluster.admin.services.delete("web", ns)
     await eventually(withdrawn, 30, what="the address gone with the Service")
+
+
+def fetch_briefly(client: Netns, url: str) -> subprocess.CompletedProcess[str]:
+    """A request given 3 s: a dropped one times out rather than being refused."""
+    return client.run("timeout", "3", "busybox", "wget", "-qO-", url, check=False)
+
+
+async def test_load_balancer_source_ranges_keep_other_clients_out(
+    cluster: Cluster, node_with_kube_proxy: tuple[str, Netns, Netns]
+) -> None:
+    name, node, host = node_with_kube_proxy
+    ns = await new_namespace(cluster.admin, "kp-lb-")
+    web = await cluster.admin.services.create(
+        service(
+            "ranged",
+            ns,
+            type="LoadBalancer",
+            externalTrafficPolicy="Local",
+            loadBalancerSourceRanges=["10.77.0.1/32"],
+        )
+    )
+    web.status.load_balancer.ingress.add(ip=LB_IP, ip_mode="VIP")
+    web = await cluster.admin.services.update_status(web)
+    await put_slice(cluster.admin, slice_on("ranged", ns, name, ready=True))
+    url = f"http://{LB_IP}/index.html"
+
+    async def served() -> str:
+        return (await asyncio.to_thread(fetch_briefly, host, url)).stdout
+
+    assert await eventually(served, 30, what="the allowed host served") == "backend\n"
+
+    # The host is no longer in the ranges: its packets are dropped (no answer at all), while the
+    # node still holds the address.
+    web.spec.ClearField("load_balancer_source_ranges")
+    web.spec.load_balancer_source_ranges.append("192.0.2.0/24")
+    await cluster.admin.services.update(web)
+
+    async def dropped() -> subprocess.CompletedProcess[str] | None:
+        done = await asyncio.to_thread(fetch_briefly, host, url)
+        return done if done.returncode != 0 else None
+
+    done = await eventually(dropped, 30, what="the host's requests dropped")
+    assert done.stdout == "" and "refused" not in done.stderr, done
+    assert lb_addresses(node) == [LB_IP]
+    await cluster.admin.services.delete("ranged", ns)
