@@ -67,9 +67,8 @@ class ServiceLBController:
     def wants_load_balancer(self, svc: service_pb2.Service) -> bool:
         """Of type LoadBalancer and of this controller's class (wantsLoadBalancer)."""
         spec = svc.spec
-        return spec.type == svcutil.LOAD_BALANCER and (
-            spec.load_balancer_class if spec.HasField("load_balancer_class") else ""
-        ) == (self.load_balancer_class)
+        own = spec.load_balancer_class if spec.HasField("load_balancer_class") else ""
+        return spec.type == svcutil.LOAD_BALANCER and own == self.load_balancer_class
 
     # The pool's book is kept in the handlers too, as node IPAM's: every address a cached Service
     # shows must be known taken before the first allocation, whatever order keys are worked in.
