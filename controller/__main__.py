@@ -26,6 +26,7 @@ from controller.options import (
     podautoscaler,
     podgc,
     serviceaccount,
+    servicelb,
 )
 from podplane.client.clientset import Client, user_agent
 from podplane.componentbase import options
@@ -56,6 +57,7 @@ OPTION_GROUPS: tuple[OptionGroup, ...] = (
     serviceaccount,
     csrsigning,
     podautoscaler,
+    servicelb,
     LeaderElectionOptions("kube-controller-manager"),
     LogOptions,
 )
@@ -85,6 +87,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         hpa_tolerance=args.horizontal_pod_autoscaler_tolerance,
         hpa_cpu_initialization_period=args.horizontal_pod_autoscaler_cpu_initialization_period,
         hpa_initial_readiness_delay=args.horizontal_pod_autoscaler_initial_readiness_delay,
+        load_balancer_ip_pool=args.load_balancer_ip_pool,
+        load_balancer_class=args.load_balancer_class,
+        apiserver=args.server,
     )
     return args
 

@@ -32,6 +32,7 @@ from controller.replicaset.controller import ReplicaSetController
 from controller.resourcequota.controller import ResourceQuotaController
 from controller.rootcacertpublisher.controller import RootCACertPublisher
 from controller.serviceaccount.controller import ServiceAccountsController
+from controller.servicelb.controller import ServiceLBController
 from controller.statefulset.controller import StatefulSetController
 from controller.tokencleaner.controller import TokenCleaner
 
@@ -84,6 +85,15 @@ CONTROLLERS: dict[str, ControllerFactory] = {
     ),
     "endpointslice": EndpointSliceController,
     "endpoint": EndpointsController,
+    "service-lb-controller": WithOptions(
+        lambda client, informers, o: ServiceLBController(
+            client,
+            informers,
+            pool=o.load_balancer_ip_pool,
+            apiserver=o.apiserver,
+            load_balancer_class=o.load_balancer_class,
+        )
+    ),
     "clusterrole-aggregation": ClusterRoleAggregationController,
     "serviceaccount": ServiceAccountsController,
     "root-ca-cert-publisher": WithOptions(

@@ -102,6 +102,19 @@ class _ProxyOptions:
             default=True,
             help="node ports answer on 127.0.0.1 too (sets route_localnet; default true)",
         )
+        parser.add_argument(
+            "--announce-load-balancer-ips",
+            type=flags.boolean,
+            default=False,
+            help="add the load balancer addresses this node is chosen for to its interface, "
+            "with a gratuitous ARP (layer 2 announcement; default false)",
+        )
+        parser.add_argument(
+            "--load-balancer-class",
+            default="",
+            help="the spec.loadBalancerClass of the Services whose addresses are announced "
+            "(default: those without one)",
+        )
 
     @staticmethod
     def validate(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
@@ -143,6 +156,8 @@ def options_from(args: argparse.Namespace) -> ProxyOptions:
         masquerade_bit=args.iptables_masquerade_bit,
         masquerade_all=args.masquerade_all,
         localhost_nodeports=args.iptables_localhost_nodeports,
+        announce_load_balancer_ips=args.announce_load_balancer_ips,
+        load_balancer_class=args.load_balancer_class,
     )
 
 

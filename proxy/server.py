@@ -1,14 +1,17 @@
 """kube-proxy assembled (cmd/kube-proxy/app/server.go): informers on Services and
-EndpointSlices feed the proxier; /metrics and /healthz are served beside it; SIGTERM stops it
-and leaves the rules in place, so that traffic keeps flowing while it restarts."""
+EndpointSlices feed the proxier and the load balancer agent (health check node ports, and the
+addresses this node announces, from an informer on Nodes too); /metrics and /healthz are served
+beside it; SIGTERM stops it and leaves the rules and addresses in place, so that traffic keeps
+flowing while it restarts."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from podplane.api.core.v1 import service_pb2
+from podplane.api.core.v1 import core_pb2, service_pb2
 from podplane.api.discovery.v1 import discovery_pb2
 from podplane.client.clientset import Client, user_agent
 from podplane.client.credentials import Credentials
@@ -20,6 +23,9 @@ from proxy.healthcheck import HealthzServer, ProxierHealth
 from proxy.iptables.proxier import Proxier
 from proxy.iptables.rules import RulesConfig
 from proxy.iptables.runner import ExecIptables, Iptables
+from proxy.loadbalancer.agent import LoadBalancerAgent, LoadBalancerOptions
+from proxy.loadbalancer.netlink import Netlink, gratuitous_arp
+from proxy.loadbalancer.service_health import ServiceHealthServer
 from proxy.state.tracker import ProxyState
 
 log = logging.getLogger(__name__)
@@ -31,7 +37,18 @@ LABEL_SELECTOR = "!service.kubernetes.io/service-proxy-name,!service.kubernetes.
 class KubeProxy:
     """The informers and the proxier, running together."""
 
-    def __init__(self, client: Client, proxier: Proxier) -> None:
+    def __init__(
+        self,
+        client: Client,
+        proxier: Proxier,
+        load_balancers: LoadBalancerOptions | None = None,
+        *,
+        netlink: Callable[[], Netlink] = Netlink,
+        arp: Callable[[str, str], None] = gratuitous_arp,
+    ) -> None:
+        """Without `load_balancers`, no load balancer agent (tests of the rules alone);
+        `netlink` and `arp` reach the node's addresses (another network namespace's, in
+        tests)."""
         self.proxier = proxier
         self.services: Informer[service_pb2.Service] = Informer(
             client.services, label_selector=LABEL_SELECTOR, name="services"
@@ -49,6 +66,41 @@ class KubeProxy:
             lambda _, es: proxier.on_slice(es),
             lambda es: proxier.on_slice(es, deleted=True),
         )
+        self.load_balancers: LoadBalancerAgent | None = None
+        if load_balancers is not None:
+            self.load_balancers = self._load_balancer_agent(client, load_balancers, netlink, arp)
+
+    def _load_balancer_agent(
+        self,
+        client: Client,
+        options: LoadBalancerOptions,
+        netlink: Callable[[], Netlink],
+        arp: Callable[[str, str], None],
+    ) -> LoadBalancerAgent:
+        nodes: Informer[core_pb2.Node] | None = None
+        if options.announce:
+            nodes = Informer(client.nodes, name="nodes")
+        health = self.proxier.health
+        server = ServiceHealthServer(
+            self.proxier.state.local_ready_endpoints,
+            (lambda: health.status()[0]) if health is not None else (lambda: True),
+            options.health_check_host,
+        )
+        agent = LoadBalancerAgent(
+            self.proxier.state.hostname,
+            options,
+            self.services,
+            self.slices,
+            nodes,
+            server,
+            netlink=netlink,
+            arp=arp,
+        )
+        self.services.add_handler(agent.changed, agent.changed, agent.changed)
+        self.slices.add_handler(agent.changed, agent.changed, agent.changed)
+        if nodes is not None:
+            nodes.add_handler(agent.changed, agent.node_updated, agent.changed)
+        return agent
 
     async def wait_synced(self) -> None:
         await asyncio.gather(self.services.wait_synced(), self.slices.wait_synced())
@@ -62,20 +114,27 @@ class KubeProxy:
             await self.slices.wait_synced()
             self.proxier.slices_synced()
 
-        tasks = [
+        essential = [
             asyncio.create_task(self.services.run(), name="services-informer"),
             asyncio.create_task(self.slices.run(), name="endpointslices-informer"),
             asyncio.create_task(self.proxier.run(), name="proxier"),
-            asyncio.create_task(mark_synced(), name="informers-synced"),
         ]
+        agent = self.load_balancers
+        if agent is not None:
+            if agent.nodes is not None:
+                essential.append(asyncio.create_task(agent.nodes.run(), name="nodes-informer"))
+            essential.append(asyncio.create_task(agent.run(), name="load-balancers"))
+        tasks = [*essential, asyncio.create_task(mark_synced(), name="informers-synced")]
         try:
-            done, _ = await asyncio.wait(tasks[:3], return_when=asyncio.FIRST_COMPLETED)
+            done, _ = await asyncio.wait(essential, return_when=asyncio.FIRST_COMPLETED)
             for task in done:
                 task.result()
         finally:
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
+            if agent is not None:
+                await agent.health.stop()
 
 
 @dataclass
@@ -91,6 +150,8 @@ class ProxyOptions:
     masquerade_bit: int = 14
     masquerade_all: bool = False
     localhost_nodeports: bool = True
+    announce_load_balancer_ips: bool = False
+    load_balancer_class: str = ""
 
 
 def rules_config(options: ProxyOptions, iptables: Iptables) -> RulesConfig:
@@ -138,7 +199,14 @@ async def serve(options: ProxyOptions) -> None:
         options.cluster_cidr or "none",
         config.masquerade_mark,
     )
-    running = asyncio.create_task(KubeProxy(client, proxier).run(), name="kube-proxy")
+    load_balancers = LoadBalancerOptions(
+        announce=options.announce_load_balancer_ips,
+        node_ip=config.node_ip,
+        load_balancer_class=options.load_balancer_class,
+    )
+    running = asyncio.create_task(
+        KubeProxy(client, proxier, load_balancers).run(), name="kube-proxy"
+    )
     stop = asyncio.create_task(wait_for_signal(), name="signal")
     try:
         await asyncio.wait({running, stop}, return_when=asyncio.FIRST_COMPLETED)

@@ -71,7 +71,7 @@ def drop_type_dependent_fields(new: service_pb2.Service, old: service_pb2.Servic
     """Fields the new type no longer uses are cleared when the update left them as they were
     (their values are released): cluster IPs and families when becoming ExternalName, node ports
     when becoming ClusterIP or ExternalName, the external traffic policy of a Service no longer
-    reachable from outside, the health check port, a LoadBalancer's fields."""
+    reachable from outside, the health check port, a LoadBalancer's fields and status."""
     spec, old_spec = new.spec, old.spec
     if svc_helper.needs_cluster_ip(old) and not svc_helper.needs_cluster_ip(new):
         if old_spec.cluster_ip == spec.cluster_ip and list(old_spec.cluster_ips) == list(
@@ -112,6 +112,10 @@ def drop_type_dependent_fields(new: service_pb2.Service, old: service_pb2.Servic
         ) and (spec.load_balancer_class == old_spec.load_balancer_class)
         if same_class:
             spec.ClearField("load_balancer_class")
+    # A load balancer's status goes with its type at once, as Kubernetes clears it: its
+    # de-provisioning is asynchronous, which the user need not see.
+    if spec.type != LOAD_BALANCER:
+        new.status.ClearField("load_balancer")
 
 
 def trim_fields_for_dual_stack_downgrade(

@@ -53,6 +53,12 @@ class ControllerOptions:
     hpa_tolerance: float = 0.1
     hpa_cpu_initialization_period: float = 300.0
     hpa_initial_readiness_delay: float = 30.0
+    # The service load balancer controller: its address pool (controller/servicelb/pool.py;
+    # "": none; "auto": from the network toward `apiserver`, the --server) and the
+    # spec.loadBalancerClass it serves ("": Services without one).
+    load_balancer_ip_pool: str = ""
+    load_balancer_class: str = ""
+    apiserver: str = ""
 
 
 class WithOptions:

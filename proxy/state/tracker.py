@@ -121,6 +121,14 @@ class ProxyState:
         self._endpoint_changes.add(service)
         return True
 
+    def local_ready_endpoints(self, service: ServiceName) -> int:
+        """The service's ready endpoints on this node, each address and port once (what its
+        health check node port reports: EndpointsMap.LocalReadyEndpoints)."""
+        with self._lock:
+            by_port = self._endpoints_by_service.get(service, {})
+            local = {str(e) for infos in by_port.values() for e in infos if e.is_local and e.ready}
+            return len(local)
+
     # ------------------------------------------------------------------ for the syncs
     def pending(self) -> tuple[int, int]:
         """Services and services' endpoints changed since the last checkout."""

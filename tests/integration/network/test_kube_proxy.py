@@ -13,111 +13,44 @@ on the apiserver's token port. Run in process:
 from __future__ import annotations
 
 import asyncio
-import subprocess
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import grpc
 import pytest
 import pytest_asyncio
-import yaml
 
-from apiserver.server import APIServer
-from podplane.api.authentication.v1 import token_request_pb2
-from podplane.api.core.v1 import core_pb2, service_pb2
 from podplane.api.discovery.v1 import discovery_pb2
-from podplane.api.meta.v1 import meta_pb2
-from podplane.api.rbac.v1 import rbac_pb2
 from podplane.apimachinery import manifest
-from podplane.client.clientset import Client
-from podplane.client.credentials import Credentials
-from podplane.componentbase import pki
 from proxy.iptables import chains as ch
 from proxy.iptables.proxier import Proxier
 from proxy.iptables.rules import RulesConfig
 from proxy.iptables.runner import ExecIptables, Iptables
 from proxy.server import KubeProxy
 from proxy.state.tracker import ProxyState
-from tests.integration.control_plane import TEST_DISABLED_ADMISSION_PLUGINS
 from tests.integration.netns import Netns, link, require_root_and_iproute, uplink
-from tests.pki_support import cert_credentials, secure_serving
+from tests.integration.network.kube_proxy_cluster import (
+    CLUSTER_CIDR,
+    Cluster,
+    fetch,
+    kube_proxy_cluster,
+    put_slice,
+    rules_config,
+    service,
+)
 from tests.support import EtcdProcess, eventually, new_namespace
 from tests.unit.proxy.fake_iptables import FakeIptables
 
 NODE = "kp-node-1"
-CLUSTER_CIDR = "10.244.0.0/16"
-ADDON = Path(__file__).parents[3] / "docker" / "addons" / "kube-proxy.yaml"
-
-
-@dataclass
-class Cluster:
-    admin: Client
-    proxy: Client  # system:serviceaccount:kube-system:kube-proxy, over the token port
-
-
-async def apply_addon_identity(admin: Client) -> None:
-    """The add-on's ServiceAccount and ClusterRoleBinding, as the addon-manager applies them."""
-    for doc in yaml.safe_load_all(ADDON.read_text()):
-        if doc["kind"] == "ServiceAccount":
-            await admin.serviceaccounts.create(manifest.from_dict(doc, core_pb2.ServiceAccount))
-        elif doc["kind"] == "ClusterRoleBinding":
-            await admin.clusterrolebindings.create(
-                manifest.from_dict(doc, rbac_pb2.ClusterRoleBinding)
-            )
 
 
 @pytest_asyncio.fixture(scope="module")
 async def cluster(
     etcd: EtcdProcess, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[Cluster]:
-    certs: Path = tmp_path_factory.mktemp("pki")
-    pki.build(certs, [NODE])
-    server = APIServer(
-        [etcd.endpoint],
-        "127.0.0.1:0",
-        security=secure_serving(certs),
-        disable_admission_plugins=TEST_DISABLED_ADMISSION_PLUGINS,
-    )
-    await server.start(etcd_timeout=20)
-    admin = Client(
-        f"127.0.0.1:{server.port}", timeout=10, credentials=cert_credentials(certs, "admin")
-    )
-    await apply_addon_identity(admin)
-    issued = await admin.create_token(
-        token_request_pb2.TokenRequest(
-            metadata=meta_pb2.ObjectMeta(name="kube-proxy", namespace="kube-system")
-        )
-    )
-    # Where the kubelet would project it; read again whenever it changes.
-    token_file = certs / "kube-proxy.token"
-    token_file.write_text(issued.status.token)
-    proxy = Client(
-        f"127.0.0.1:{server.token_port}",
-        timeout=10,
-        credentials=Credentials(str(certs / "ca.crt"), token_file=str(token_file)),
-    )
-    try:
-        yield Cluster(admin, proxy)
-    finally:
-        await admin.close()
-        await proxy.close()
-        await server.stop(0)
-
-
-def service(name: str, namespace: str, **spec: Any) -> service_pb2.Service:
-    spec.setdefault("ports", [{"name": "http", "port": 80, "targetPort": 8080}])
-    labels = spec.pop("labels", {})
-    return manifest.from_dict(
-        {
-            "apiVersion": "v1",
-            "kind": "Service",
-            "metadata": {"name": name, "namespace": namespace, "labels": labels},
-            "spec": spec,
-        },
-        service_pb2.Service,
-    )
+    async with kube_proxy_cluster(etcd, tmp_path_factory.mktemp("pki"), NODE) as c:
+        yield c
 
 
 def endpoint_slice(
@@ -147,16 +80,6 @@ def endpoint_slice(
         },
         discovery_pb2.EndpointSlice,
     )
-
-
-async def put_slice(client: Client, es: discovery_pb2.EndpointSlice) -> None:
-    try:
-        current = await client.endpointslices.get(es.metadata.name, es.metadata.namespace)
-    except Exception:  # noqa: BLE001 - not there yet
-        await client.endpointslices.create(es)
-        return
-    es.metadata.resource_version = current.metadata.resource_version
-    await client.endpointslices.update(es)
 
 
 @pytest_asyncio.fixture
@@ -266,15 +189,6 @@ def netns() -> Iterator[list[Netns]]:
         ns.delete()
 
 
-def rules_config(iptables: ExecIptables) -> RulesConfig:
-    return RulesConfig(
-        cluster_cidr=CLUSTER_CIDR,
-        masquerade_mark="0x004000",
-        localhost_nodeports=False,
-        random_fully=iptables.random_fully,
-    )
-
-
 async def test_iptables_save_reads_back_what_kube_proxy_restored(
     cluster: Cluster, kube_proxy_runner: Any, netns: list[Netns]
 ) -> None:
@@ -342,10 +256,6 @@ async def test_iptables_save_reads_back_what_kube_proxy_restored(
 
 
 # ------------------------------------------------------------------ packets
-def fetch(client: Netns, url: str) -> subprocess.CompletedProcess[str]:
-    return client.run("busybox", "wget", "-qO-", url, check=False, timeout=10)
-
-
 async def test_packets_reach_the_endpoints_through_the_node(
     cluster: Cluster, kube_proxy_runner: Any, netns: list[Netns], tmp_path: Path
 ) -> None:

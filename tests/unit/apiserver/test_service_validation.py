@@ -341,6 +341,18 @@ def test_updates_keep_allocated_values_and_drop_those_of_the_old_type(
     assert strings(service.service_update(new, stored)) == []
 
 
+def test_a_type_change_away_from_load_balancer_clears_its_status() -> None:
+    """As Kubernetes' dropTypeDependentFields: the update is not refused for the address the
+    load balancer controller has not released yet."""
+    stored = _stored(type="LoadBalancer", ports=[{"port": 80, "nodePort": 30080}])
+    stored.status.load_balancer.ingress.add(ip="172.18.255.200", ip_mode="VIP")
+    new = _updated(stored, type="NodePort")
+    assert not new.status.load_balancer.ingress
+    assert strings(service.service_update(new, stored)) == []
+    kept = _updated(stored, sessionAffinity="ClientIP")
+    assert [i.ip for i in kept.status.load_balancer.ingress] == ["172.18.255.200"]
+
+
 # ------------------------------------------------------------------ Endpoints and EndpointSlices
 
 

@@ -33,6 +33,7 @@ CONTROLLERS = (
     "rootcacertpublisher",
     "tokencleaner",
     "podautoscaler",
+    "servicelb",
 )
 
 

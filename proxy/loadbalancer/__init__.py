@@ -1,0 +1,1 @@
+"""Load balancer addresses on the nodes: which node announces which, and how."""
