@@ -2,7 +2,8 @@
 kubelet on the test host's containerd, as clients other than kubectl speak them: a plain
 WebSocket port-forward (aiohttp's ws_connect with @kubernetes/client-node's subprotocols and its
 `ports` parameter) to two busybox web servers at once, to a port nothing listens on (the kubelet's
-error on the port's error channel), in base64, and its refusals; `kubectl port-forward` over
+error on the port's error channel), in base64, and its refusals; the official Python client's
+portforward; `kubectl port-forward` over
 its SPDY tunnel still; exec over v4.channel.k8s.io and v5.channel.k8s.io's close of stdin."""
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from pathlib import Path
 import aiohttp
 import pytest
 import pytest_asyncio
+from kubernetes import client as k8s
+from kubernetes.stream import portforward
 
 from apiserver.server import APIServer
 from kubelet.config import KubeletConfig
@@ -174,6 +177,41 @@ async def test_two_ports_at_once_over_client_nodes_websocket(
     answer_80, answer_8080 = b"".join(seen[0][1:]), b"".join(seen[2][1:])
     assert answer_80.startswith(b"HTTP/1.") and answer_80.endswith(b"\r\n\r\nhello-from-80\n")
     assert answer_8080.startswith(b"HTTP/1.") and answer_8080.endswith(b"hello-from-8080\n")
+
+
+def official_client_get(rest_port: int | None, namespace: str) -> dict[int, bytes]:
+    """The official Python client's portforward (its v4.channel.k8s.io WebSocket, blocking):
+    a GET on each of ports 80 and 8080, each answer read to its end."""
+    configuration = k8s.Configuration()
+    configuration.host = f"http://127.0.0.1:{rest_port}"
+    with k8s.ApiClient(configuration) as api_client:
+        api = k8s.CoreV1Api(api_client)
+        forward = portforward(
+            api.connect_get_namespaced_pod_portforward, "web", namespace, ports="80,8080"
+        )
+        answers = {}
+        for port in (80, 8080):
+            forward.socket(port).sendall(GET)
+        for port in (80, 8080):
+            sock = forward.socket(port)
+            sock.settimeout(30)
+            answer = b""
+            while data := sock.recv(65536):
+                answer += data
+            answers[port] = answer
+            assert forward.error(port) is None
+        forward.close()
+    return answers
+
+
+async def test_the_official_python_clients_portforward(
+    apiserver: APIServer, web_pod: core_pb2.Pod
+) -> None:
+    answers = await asyncio.to_thread(
+        official_client_get, apiserver.rest_port, web_pod.metadata.namespace
+    )
+    assert answers[80].startswith(b"HTTP/1.") and answers[80].endswith(b"hello-from-80\n")
+    assert answers[8080].endswith(b"hello-from-8080\n")
 
 
 async def test_a_closed_port_gets_the_kubelets_error_on_its_error_channel(
