@@ -3,7 +3,7 @@ kubelet on the test host's containerd, as clients other than kubectl speak them:
 WebSocket port-forward (aiohttp's ws_connect with @kubernetes/client-node's subprotocols and its
 `ports` parameter) to two busybox web servers at once, to a port nothing listens on (the kubelet's
 error on the port's error channel), in base64, and its refusals; the official Python client's
-portforward; `kubectl port-forward` over
+portforward; @kubernetes/client-node's PortForward (Node.js); `kubectl port-forward` over
 its SPDY tunnel still; exec over v4.channel.k8s.io and v5.channel.k8s.io's close of stdin."""
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ from podplane.api.meta.v1 import meta_pb2
 from podplane.apimachinery import manifest
 from podplane.client.clientset import Client
 from tests import tools
+from tests.integration import client_node
 from tests.support import eventually
 
 # @kubernetes/client-node's WebSocketHandler offers these, best first.
@@ -212,6 +213,58 @@ async def test_the_official_python_clients_portforward(
     )
     assert answers[80].startswith(b"HTTP/1.") and answers[80].endswith(b"hello-from-80\n")
     assert answers[8080].endswith(b"hello-from-8080\n")
+
+
+async def client_node_port_forward(
+    apiserver: APIServer, pod: core_pb2.Pod, port: int, home: Path
+) -> tuple[int, bytes, bytes]:
+    """tests/integration/clients/client_node/port_forward.mjs: @kubernetes/client-node's
+    PortForward sends a GET to the pod's port; (its exit code, the answer, the error channel)."""
+    config = home / "kubeconfig"
+    config.write_text(f"""apiVersion: v1
+kind: Config
+clusters:
+- name: t
+  cluster:
+    server: "http://127.0.0.1:{apiserver.rest_port}"
+    # client-node refuses plain HTTP unless told to skip TLS verification
+    insecure-skip-tls-verify: true
+users: [{{name: u, user: {{}}}}]
+contexts: [{{name: c, context: {{cluster: t, user: u}}}}]
+current-context: c
+""")
+    entry = await asyncio.to_thread(client_node.module)
+    proc = await asyncio.create_subprocess_exec(
+        client_node.node(), str(client_node.SCRIPTS / "port_forward.mjs"),
+        pod.metadata.namespace, pod.metadata.name, str(port), GET.decode(),
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        env={"PATH": os.environ.get("PATH", ""), "HOME": str(home), "KUBECONFIG": str(config),
+             "CLIENT_NODE_MODULE": entry},
+    )  # fmt: skip
+    async with asyncio.timeout(60):
+        out, err = await proc.communicate()
+    assert proc.returncode is not None
+    return proc.returncode, out, err
+
+
+async def test_client_nodes_port_forward(
+    apiserver: APIServer, web_pod: core_pb2.Pod, tmp_path: Path
+) -> None:
+    code, out, err = await client_node_port_forward(apiserver, web_pod, 8080, tmp_path)
+    assert code == 0, err
+    assert out.startswith(b"HTTP/1.") and out.endswith(b"\r\n\r\nhello-from-8080\n"), out
+    assert err == b""
+
+
+async def test_client_nodes_port_forward_to_a_closed_port_prints_the_kubelets_error(
+    apiserver: APIServer, web_pod: core_pb2.Pod, node: Node, tmp_path: Path
+) -> None:
+    code, out, err = await client_node_port_forward(apiserver, web_pod, 81, tmp_path)
+    [sandbox] = await node.runtime.list_pod_sandboxes(web_pod.metadata.uid)
+    assert (code, out) == (0, b""), err
+    assert err.decode().startswith(
+        f"error forwarding port 81 to pod {sandbox.id}, uid : failed to connect to localhost:81"
+    ), err
 
 
 async def test_a_closed_port_gets_the_kubelets_error_on_its_error_channel(
