@@ -54,36 +54,46 @@ def negotiate(requested: Sequence[str]) -> rc.ChannelProtocol | None:
 
 
 class PortsError(ValueError):
-    """A `ports` value the apiserver cannot convert (a 400 BadRequest Status)."""
+    """Ports refused: the apiserver's conversion error (a 400 BadRequest Status) or the
+    kubelet's (a plain-text 400)."""
 
 
 def convert_ports(values: Sequence[str]) -> list[int]:
-    """PodPortForwardOptions.ports from the query (metav1's Convert_Slice_string_To_Slice_int32:
-    repeated parameters, each possibly comma-separated, each an unsigned 16-bit number)."""
+    """PodPortForwardOptions.ports from the apiserver's query (metav1's
+    Convert_Slice_string_To_Slice_int32: repeated parameters, each possibly comma-separated,
+    each an unsigned 16-bit number); PortsError with its text otherwise."""
     ports = []
     for value in values:
         for text in value.split(","):
-            if not text.isascii() or not text.isdigit():
-                raise PortsError(_parse_error(text, "invalid syntax"))
-            if int(text) > 65535:
-                raise PortsError(_parse_error(text, "value out of range"))
-            ports.append(int(text))
+            ports.append(_parse_port(text, "cannot convert to []int32: "))
     return ports
 
 
-def _parse_error(text: str, reason: str) -> str:
-    return f'cannot convert to []int32: strconv.ParseUint: parsing "{text}": {reason}'
+def kubelet_ports(values: Sequence[str]) -> list[int]:
+    """The ports of the kubelet's WebSocket port-forward, from its `port` query parameter
+    (portforward.NewV4Options; the apiserver passes each port as a value of its own);
+    PortsError with the kubelet's text (a plain-text 400) otherwise."""
+    if not values:
+        raise PortsError(f'query parameter "{KUBELET_PORT_PARAMETER}" is required')
+    ports = []
+    for value in values:
+        if not value:
+            raise PortsError(f'query parameter "{KUBELET_PORT_PARAMETER}" cannot be empty')
+        for text in value.split(","):
+            port = _parse_port(text, f'unable to parse "{value}" as a port: ')
+            if port < 1:
+                raise PortsError(f'port "{value}" must be > 0')
+            ports.append(port)
+    return ports
 
 
-def ports_refusal(ports: Sequence[int]) -> str | None:
-    """Why the kubelet refuses a WebSocket port-forward's ports (portforward.NewV4Options, a 400
-    with this text); None if it takes them. The apiserver passes each port as a `port` value."""
-    if not ports:
-        return f'query parameter "{KUBELET_PORT_PARAMETER}" is required'
-    for port in ports:
-        if port < 1:
-            return f'port "{port}" must be > 0'
-    return None
+def _parse_port(text: str, context: str) -> int:
+    """strconv.ParseUint(text, 10, 16), its error after `context`."""
+    if not text.isascii() or not text.isdigit():
+        raise PortsError(f'{context}strconv.ParseUint: parsing "{text}": invalid syntax')
+    if int(text) > 65535:
+        raise PortsError(f'{context}strconv.ParseUint: parsing "{text}": value out of range')
+    return int(text)
 
 
 def port_prefix(port: int) -> bytes:

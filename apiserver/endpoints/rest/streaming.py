@@ -217,9 +217,10 @@ async def _plain_port_forward(
     400 and the bare 403 of its WebSocket handshake."""
     if not _is_websocket(request):
         raise _not_websocket()
-    refusal = port_forward_websocket.ports_refusal(ports)
-    if refusal is not None:
-        return web.Response(status=400, text=refusal)
+    try:  # the kubelet's check of the ports the apiserver passes it, one `port` value each
+        port_forward_websocket.kubelet_ports([str(port) for port in ports])
+    except port_forward_websocket.PortsError as e:
+        return web.Response(status=400, text=str(e))
     protocol = port_forward_websocket.negotiate(requested)
     if protocol is None:
         return web.Response(status=403)

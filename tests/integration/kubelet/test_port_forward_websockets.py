@@ -4,7 +4,8 @@ WebSocket port-forward (aiohttp's ws_connect with @kubernetes/client-node's subp
 `ports` parameter) to two busybox web servers at once, to a port nothing listens on (the kubelet's
 error on the port's error channel), in base64, and its refusals; the official Python client's
 portforward; @kubernetes/client-node's PortForward (Node.js); `kubectl port-forward` over
-its SPDY tunnel still; exec over v4.channel.k8s.io and v5.channel.k8s.io's close of stdin."""
+its SPDY tunnel still; exec over v4.channel.k8s.io and v5.channel.k8s.io's close of stdin; and
+the kubelet's own /portForward WebSocket, called directly."""
 
 from __future__ import annotations
 
@@ -427,3 +428,79 @@ async def test_v5s_close_message_ends_stdin(apiserver: APIServer, web_pod: core_
             seen = await channels_until_closed(ws)
     assert b"".join(seen[1]) == b"one\nend\n"
     assert [json.loads(s) for s in seen[3]] == [{"metadata": {}, "status": "Success"}]
+
+
+# ------------------------------------------------------------------ the kubelet's own
+# /portForward/<namespace>/<pod> (plain HTTP here: a kubelet without a serving certificate).
+def kubelet_url(node: Node, pod: core_pb2.Pod, query: str, uid: str = "") -> str:
+    path = f"/portForward/{pod.metadata.namespace}/{pod.metadata.name}" + (f"/{uid}" if uid else "")
+    return f"http://127.0.0.1:{node.kubelet.port}{path}?{query}"
+
+
+async def test_the_kubelets_port_forward_serves_two_ports(
+    node: Node, web_pod: core_pb2.Pod
+) -> None:
+    async with aiohttp.ClientSession() as session:
+        async with session.ws_connect(
+            kubelet_url(node, web_pod, "port=80&port=8080", uid=web_pod.metadata.uid),
+            protocols=CLIENT_NODE_PROTOCOLS,
+        ) as ws:
+            assert ws.protocol == "v4.channel.k8s.io"
+            await ws.send_bytes(b"\x00" + GET)
+            await ws.send_bytes(b"\x02" + GET)
+            seen = await channels_until_closed(ws)
+    assert seen[1] == [b"\x50\x00"] and seen[3] == [b"\x90\x1f"]
+    assert b"".join(seen[0][1:]).endswith(b"\r\n\r\nhello-from-80\n")
+    assert b"".join(seen[2][1:]).endswith(b"\r\n\r\nhello-from-8080\n")
+
+
+async def test_the_kubelets_port_forward_reports_a_closed_port(
+    node: Node, web_pod: core_pb2.Pod
+) -> None:
+    async with aiohttp.ClientSession() as session:
+        async with session.ws_connect(
+            kubelet_url(node, web_pod, "port=81"), protocols=("v4.channel.k8s.io",)
+        ) as ws:
+            seen = await channels_until_closed(ws)
+    [sandbox] = await node.runtime.list_pod_sandboxes(web_pod.metadata.uid)
+    assert (
+        seen[1][1]
+        .decode()
+        .startswith(
+            f"error forwarding port 81 to pod {sandbox.id}, uid : failed to connect to localhost:81"
+        )
+    )
+
+
+async def test_the_kubelets_port_forward_refusals(node: Node, web_pod: core_pb2.Pod) -> None:
+    other = core_pb2.Pod()
+    other.CopyFrom(web_pod)
+    other.metadata.name = "absent"
+    cases = [
+        (kubelet_url(node, web_pod, ""), CLIENT_NODE_PROTOCOLS),
+        (kubelet_url(node, web_pod, "port=x"), CLIENT_NODE_PROTOCOLS),
+        (kubelet_url(node, other, "port=80"), CLIENT_NODE_PROTOCOLS),
+        (kubelet_url(node, web_pod, "port=80", uid="0000"), CLIENT_NODE_PROTOCOLS),
+        (kubelet_url(node, web_pod, "port=80"), ("portforward.k8s.io",)),
+    ]
+    answers = []
+    async with aiohttp.ClientSession() as session:
+        for target, protocols in cases:
+            async with session.get(
+                target,
+                headers={
+                    "Connection": "Upgrade",
+                    "Upgrade": "websocket",
+                    "Sec-WebSocket-Version": "13",
+                    "Sec-WebSocket-Key": base64.b64encode(os.urandom(16)).decode(),
+                    "Sec-WebSocket-Protocol": ", ".join(protocols),
+                },
+            ) as response:
+                answers.append((response.status, await response.text()))
+    assert answers == [
+        (400, 'query parameter "port" is required'),
+        (400, 'unable to parse "x" as a port: strconv.ParseUint: parsing "x": invalid syntax'),
+        (404, "pod does not exist"),
+        (404, "pod not found"),
+        (403, ""),
+    ]

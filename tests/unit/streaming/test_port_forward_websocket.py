@@ -13,7 +13,7 @@ import pytest
 
 from podplane.streaming import port_forward_websocket as pfw
 from podplane.streaming import remotecommand as rc
-from tests.unit.streaming.test_port_forward import FakePodPort
+from tests.unit.streaming.pod_ports import FakePodPort
 from tests.unit.waiting import until
 
 REFUSED = (
@@ -70,10 +70,26 @@ def test_a_port_that_is_no_16_bit_number_is_the_apiservers_conversion_error(
     assert str(refused.value) == f"cannot convert to []int32: strconv.ParseUint: {message}"
 
 
-def test_the_kubelet_wants_ports_above_zero() -> None:
-    assert pfw.ports_refusal([]) == 'query parameter "port" is required'
-    assert pfw.ports_refusal([80, 0]) == 'port "0" must be > 0'
-    assert pfw.ports_refusal([80, 8080]) is None
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        ([], 'query parameter "port" is required'),
+        (["80", ""], 'query parameter "port" cannot be empty'),
+        (["80,0"], 'port "80,0" must be > 0'),
+        (
+            ["80,x"],
+            'unable to parse "80,x" as a port: strconv.ParseUint: parsing "x": invalid syntax',
+        ),
+    ],
+)
+def test_the_kubelets_refusals_of_its_port_parameter(values: list[str], message: str) -> None:
+    with pytest.raises(pfw.PortsError) as refused:
+        pfw.kubelet_ports(values)
+    assert str(refused.value) == message
+
+
+def test_the_kubelet_takes_repeated_and_comma_separated_ports() -> None:
+    assert pfw.kubelet_ports(["80,8080", "9090"]) == [80, 8080, 9090]
 
 
 class Client:
