@@ -84,8 +84,9 @@ def pod(k: Kubectl) -> str:
     return name
 
 
-def forwarded_get(k: Kubectl, target: str, remote: int) -> list[bytes]:
-    """kubectl port-forward TARGET :REMOTE over its WebSocket tunnel; two GETs through it."""
+def forwarded_get(k: Kubectl, target: str, remote: int, pod_port: int) -> list[bytes]:
+    """kubectl port-forward TARGET :REMOTE over its WebSocket tunnel (kubectl names the pod's
+    port it forwards to, POD_PORT); two GETs through it."""
     forward = Lines(
         subprocess.Popen(
             k.argv(("port-forward", target, f":{remote}", "--address", "127.0.0.1")),
@@ -97,7 +98,7 @@ def forwarded_get(k: Kubectl, target: str, remote: int) -> list[bytes]:
         )
     )
     try:
-        (line,) = forward.until(rf"^Forwarding from 127\.0\.0\.1:\d+ -> {remote}$")
+        (line,) = forward.until(rf"^Forwarding from 127\.0\.0\.1:\d+ -> {pod_port}$")
         port = int(line.split(":")[1].split()[0])
         answers = []
         for _ in range(2):  # a connection each, over the one forwarding session
@@ -110,12 +111,12 @@ def forwarded_get(k: Kubectl, target: str, remote: int) -> list[bytes]:
 
 def test_kubectl_port_forward_to_a_service_over_websockets(k: Kubectl, pod: str) -> None:
     # The service's port 8080 is its pods' port 80: kubectl forwards to the pod's.
-    answers = forwarded_get(k, "svc/pfweb", 8080)
+    answers = forwarded_get(k, "svc/pfweb", 8080, 80)
     assert answers == [f"hello from {pod}\n".encode()] * 2
 
 
 def test_kubectl_port_forward_to_a_deployment_over_websockets(k: Kubectl, pod: str) -> None:
-    answers = forwarded_get(k, "deploy/pfweb", 80)
+    answers = forwarded_get(k, "deploy/pfweb", 80, 80)
     assert answers == [f"hello from {pod}\n".encode()] * 2
 
 

@@ -3,9 +3,9 @@ kubelet on the test host's containerd, as clients other than kubectl speak them:
 WebSocket port-forward (aiohttp's ws_connect with @kubernetes/client-node's subprotocols and its
 `ports` parameter) to two busybox web servers at once, to a port nothing listens on (the kubelet's
 error on the port's error channel), in base64, and its refusals; the official Python client's
-portforward; @kubernetes/client-node's PortForward (Node.js); `kubectl port-forward` over
-its SPDY tunnel still; exec over v4.channel.k8s.io and v5.channel.k8s.io's close of stdin; and
-the kubelet's own /portForward WebSocket, called directly."""
+portforward; @kubernetes/client-node's PortForward (Node.js); `kubectl port-forward` to a pod and
+to a service over its SPDY tunnel still; exec over v4.channel.k8s.io and v5.channel.k8s.io's
+close of stdin; and the kubelet's own /portForward WebSocket, called directly."""
 
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ from apiserver.server import APIServer
 from kubelet.config import KubeletConfig
 from kubelet.kubelet import Kubelet
 from kubelet.runtime.cri.runtime import CriRuntime
-from podplane.api.core.v1 import core_pb2
+from podplane.api.core.v1 import core_pb2, service_pb2
 from podplane.api.meta.v1 import meta_pb2
 from podplane.apimachinery import manifest
 from podplane.client.clientset import Client
@@ -110,7 +110,7 @@ async def web_pod(client: Client, node: Node) -> AsyncIterator[core_pb2.Pod]:
         {
             "apiVersion": "v1",
             "kind": "Pod",
-            "metadata": {"name": "web", "namespace": namespace},
+            "metadata": {"name": "web", "namespace": namespace, "labels": {"app": "web"}},
             "spec": {
                 "nodeName": node.kubelet.config.node_name,
                 "terminationGracePeriodSeconds": 0,
@@ -128,6 +128,17 @@ async def web_pod(client: Client, node: Node) -> AsyncIterator[core_pb2.Pod]:
     )
     assert isinstance(pod, core_pb2.Pod)
     await client.pods.create(pod)
+    # Its port 80 as the service's 9090, for `kubectl port-forward svc/web`.
+    service = manifest.from_dict(
+        {
+            "apiVersion": "v1",
+            "kind": "Service",
+            "metadata": {"name": "web", "namespace": namespace},
+            "spec": {"selector": {"app": "web"}, "ports": [{"port": 9090, "targetPort": 80}]},
+        }
+    )
+    assert isinstance(service, service_pb2.Service)
+    await client.services.create(service)
 
     async def ready() -> core_pb2.Pod | None:
         p = await client.pods.get("web", namespace)
@@ -357,8 +368,22 @@ async def test_a_port_that_is_no_number_is_the_apiservers_bad_request(
     )
 
 
+@pytest.mark.parametrize(
+    ("target", "ports", "pod_port", "answer"),
+    [
+        ("pod/web", "0:8080", 8080, b"hello-from-8080\n"),
+        # kubectl finds the service's pod and forwards to the target port, which it names.
+        ("svc/web", "0:9090", 80, b"hello-from-80\n"),
+    ],
+)
 async def test_kubectl_port_forward_over_its_websocket_tunnel(
-    apiserver: APIServer, web_pod: core_pb2.Pod, tmp_path: Path
+    apiserver: APIServer,
+    web_pod: core_pb2.Pod,
+    tmp_path: Path,
+    target: str,
+    ports: str,
+    pod_port: int,
+    answer: bytes,
 ) -> None:
     config = tmp_path / "kubeconfig"
     config.write_text(f"""apiVersion: v1
@@ -369,7 +394,7 @@ contexts: [{{name: c, context: {{cluster: t, user: u, namespace: {web_pod.metada
 current-context: c
 """)
     proc = await asyncio.create_subprocess_exec(
-        tools.kubectl(), "port-forward", "pod/web", "0:8080", "--address", "127.0.0.1",
+        tools.kubectl(), "port-forward", target, ports, "--address", "127.0.0.1",
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
         env={
             "PATH": os.environ.get("PATH", ""), "HOME": str(tmp_path), "KUBECONFIG": str(config),
@@ -380,7 +405,7 @@ current-context: c
         assert proc.stdout is not None
         async with asyncio.timeout(30):
             line = await proc.stdout.readline()
-        match = re.match(rb"Forwarding from 127\.0\.0\.1:(\d+) -> 8080", line)
+        match = re.match(rb"Forwarding from 127\.0\.0\.1:(\d+) -> %d\n" % pod_port, line)
         assert match, line
 
         def get() -> bytes:
@@ -388,7 +413,7 @@ current-context: c
                 return bytes(r.read())
 
         for _ in range(2):
-            assert await asyncio.to_thread(get) == b"hello-from-8080\n"
+            assert await asyncio.to_thread(get) == answer
     finally:
         proc.terminate()
         await proc.wait()
