@@ -183,7 +183,8 @@ class PortForwardWebSocket:
 
     async def _write(self, channel: int, data: bytes) -> None:
         async with self._send_lock:
-            await self._send(self._protocol.frame(channel, data))
+            # A channel is one byte: past 127 ports the numbers wrap, as wsstream's byte(i) does.
+            await self._send(self._protocol.frame(channel % 256, data))
 
     async def _client_to_pods(self) -> None:
         """The client's data messages to their ports' queues, until the client has gone."""

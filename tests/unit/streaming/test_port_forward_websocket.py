@@ -222,3 +222,12 @@ async def test_base64_messages_are_text_with_an_ascii_channel() -> None:
     pod.to_client.put_nowait(b"")
     async with asyncio.timeout(5):
         await task
+
+
+async def test_past_127_ports_the_channel_numbers_wrap_as_wsstreams_bytes_do() -> None:
+    client, task = await serving(list(range(1, 131)))
+    channels = [(await client.next())[0] for _ in range(260)]
+    assert channels == [*range(256), 0, 1, 2, 3]
+    client.incoming.put_nowait(None)
+    async with asyncio.timeout(5):
+        await task
