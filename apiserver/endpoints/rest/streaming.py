@@ -17,6 +17,8 @@ does not here, so that older path is not served."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 import aiohttp
 from aiohttp import web
 
@@ -27,8 +29,18 @@ from apiserver.registry.pod import proxy
 from podplane.api.core.v1 import core_pb2
 from podplane.api.kubelet.v1 import kubelet_pb2_grpc
 from podplane.streaming import port_forward, port_forward_websocket, remotecommand
-from podplane.streaming.exec_relay import StreamOptions, relay_remotecommand
-from podplane.streaming.sessions import ContainerSession, PortForwardConnection
+from podplane.streaming.exec_relay import (
+    StreamOptions,
+    is_refusal,
+    refusal_code,
+    refusal_text,
+    relay_remotecommand,
+)
+from podplane.streaming.sessions import (
+    ContainerSession,
+    KubeletStreamError,
+    PortForwardConnection,
+)
 
 # kubectl pings every 5 s and gives up after 61 s without an answer; aiohttp answers pings
 # itself and pings a quiet client on this period.
@@ -118,34 +130,27 @@ async def _remotecommand(
     protocol = remotecommand.negotiate(_requested(request))
     if protocol is None:
         return web.Response(status=403)  # the WebSocket handshake's refusal, with no body
-    ws = _websocket(protocol.name)
-    await ws.prepare(request)
-    pod = target.pod
     async with proxy.kubelet_stub(target) as stub:
-
-        async def open_session() -> ContainerSession:
-            if attach:
-                return await ContainerSession.attach(
-                    stub,
-                    namespace=pod.metadata.namespace,
-                    pod_name=pod.metadata.name,
-                    container=target.container,
-                    stdin=options.stdin,
-                    stdout=options.stdout,
-                    stderr=options.stderr,
-                )
-            return await ContainerSession.exec(
-                stub,
-                namespace=pod.metadata.namespace,
-                pod_name=pod.metadata.name,
-                container=target.container,
-                command=command,
-                stdin=options.stdin,
-                stdout=options.stdout,
-                stderr=options.stderr,
-                tty=options.tty,
-            )
-
+        open_session = _session_opener(stub, target, command, options, attach=attach)
+        session: ContainerSession | None = None
+        if protocol.name != remotecommand.V5:
+            # The kubelet's own WebSocket, which kube-apiserver proxies to: a session it
+            # refuses is its HTTP error, before the upgrade.
+            try:
+                session = await open_session()
+            except KubeletStreamError as e:
+                if is_refusal(e):
+                    return web.Response(status=refusal_code(e), text=refusal_text(e))
+                open_session = _failing(e)
+            else:
+                open_session = _opened(session)
+        ws = _websocket(protocol.name)
+        try:
+            await ws.prepare(request)
+        except BaseException:
+            if session is not None:
+                await session.close()
+            raise
         await relay_remotecommand(
             protocol,
             options,
@@ -156,6 +161,57 @@ async def _remotecommand(
         )
     await ws.close()
     return ws
+
+
+def _session_opener(
+    stub: kubelet_pb2_grpc.KubeletStub,
+    target: proxy.Target,
+    command: list[str],
+    options: StreamOptions,
+    *,
+    attach: bool,
+) -> Callable[[], Awaitable[ContainerSession]]:
+    """Starts the exec or attach session on the pod's kubelet."""
+    pod = target.pod
+
+    async def open_session() -> ContainerSession:
+        if attach:
+            return await ContainerSession.attach(
+                stub,
+                namespace=pod.metadata.namespace,
+                pod_name=pod.metadata.name,
+                container=target.container,
+                stdin=options.stdin,
+                stdout=options.stdout,
+                stderr=options.stderr,
+            )
+        return await ContainerSession.exec(
+            stub,
+            namespace=pod.metadata.namespace,
+            pod_name=pod.metadata.name,
+            container=target.container,
+            command=command,
+            stdin=options.stdin,
+            stdout=options.stdout,
+            stderr=options.stderr,
+            tty=options.tty,
+        )
+
+    return open_session
+
+
+def _opened(session: ContainerSession) -> Callable[[], Awaitable[ContainerSession]]:
+    async def opened() -> ContainerSession:
+        return session
+
+    return opened
+
+
+def _failing(error: KubeletStreamError) -> Callable[[], Awaitable[ContainerSession]]:
+    async def failing() -> ContainerSession:
+        raise error
+
+    return failing
 
 
 def _dialer(stub: kubelet_pb2_grpc.KubeletStub, pod: core_pb2.Pod) -> port_forward.Dial:

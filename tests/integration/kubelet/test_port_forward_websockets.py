@@ -19,6 +19,7 @@ import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
@@ -453,6 +454,37 @@ async def test_v5s_close_message_ends_stdin(apiserver: APIServer, web_pod: core_
             seen = await channels_until_closed(ws)
     assert b"".join(seen[1]) == b"one\nend\n"
     assert [json.loads(s) for s in seen[3]] == [{"metadata": {}, "status": "Success"}]
+
+
+async def exec_status(
+    apiserver: APIServer, pod: core_pb2.Pod, container: str, protocol: str
+) -> dict[str, Any]:
+    """The final Status of an exec of /no/such/file in `container` over `protocol`."""
+    query = f"container={container}&stdout=1&command=/no/such/file"
+    async with aiohttp.ClientSession() as session:
+        async with session.ws_connect(
+            url(apiserver, pod, "exec", query), protocols=(protocol,)
+        ) as ws:
+            seen = await channels_until_closed(ws)
+    [status] = seen[3]
+    decoded: dict[str, Any] = json.loads(status)
+    return decoded
+
+
+@pytest.mark.parametrize(
+    ("protocol", "prefix"),
+    [
+        ("v4.channel.k8s.io", "Internal error occurred: "),
+        # The translator wraps the kubelet's InternalError once more.
+        ("v5.channel.k8s.io", "Internal error occurred: Internal error occurred: "),
+    ],
+)
+async def test_an_exec_that_cannot_start_is_an_internal_error(
+    apiserver: APIServer, web_pod: core_pb2.Pod, protocol: str, prefix: str
+) -> None:
+    status = await exec_status(apiserver, web_pod, "shell", protocol)
+    assert (status["reason"], status["code"]) == ("InternalError", 500)
+    assert status["message"].startswith(prefix + "error executing command in container: "), status
 
 
 # ------------------------------------------------------------------ the kubelet's own
