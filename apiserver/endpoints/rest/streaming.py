@@ -7,11 +7,13 @@ parameter: @kubernetes/client-node's). The pod, container and node are found and
 apiserver.registry.pod.proxy, as for the gRPC door; the connection is then relayed to the node's
 kubelet by podplane.streaming. What kube-apiserver leaves to the kubelet it proxies to is answered
 in the kubelet's words: a WebSocket offering none of the kubelet's subprotocols gets its
-handshake's bare 403, a port-forward without ports its plain-text 400.
+handshake's bare 403, a port-forward without ports its plain-text 400, an exec or attach before
+v5 that the kubelet refuses its HTTP error before the upgrade.
 
-As Kubernetes does since 1.30, the WebSocket is accepted first and a kubelet that refuses the
-session is reported on the error channel; problems the apiserver sees itself (no such pod, a
-completed pod, no stdin/stdout/stderr asked for) are ordinary HTTP errors before the upgrade.
+Over v5, as Kubernetes' stream translator does since 1.30, the WebSocket is accepted first and a
+kubelet that refuses the session is reported on the error channel; problems the apiserver sees
+itself (no such pod, a completed pod, no stdin/stdout/stderr asked for) are ordinary HTTP errors
+before the upgrade.
 kubectl falls back to the plain SPDY upgrade only when the WebSocket upgrade fails, which it
 does not here, so that older path is not served."""
 
