@@ -1,6 +1,7 @@
 """The kubelet's HTTPS API's endpoints (pkg/kubelet/server/server.go's default handlers, the
 stats and metrics ones): /healthz, /pods, /stats/summary, /metrics, /metrics/resource,
-/metrics/cadvisor, /metrics/probes and /containerLogs/<namespace>/<pod>/<container>."""
+/metrics/cadvisor, /metrics/probes, /containerLogs/<namespace>/<pod>/<container>, and
+/portForward/<namespace>/<pod> over a WebSocket (kubelet/server/port_forward_websocket.py)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from aiohttp import web
 
 from kubelet.prober import metrics as prober_metrics
 from kubelet.runtime.types import ContainerRuntime, ContainerRuntimeError
+from kubelet.server.port_forward_websocket import PortForwardWebSocket
 from kubelet.server.servicer import KubeletServicer, LogRequestError
 from kubelet.stats.cadvisor_metrics import cadvisor_metrics
 from kubelet.stats.prometheus_text import CONTENT_TYPE
@@ -63,6 +65,7 @@ class Handlers:
         self.pods = pods
         self.stats = stats
         self.logs = KubeletServicer(runtime, get_pod)
+        self.port_forward = PortForwardWebSocket(runtime, get_pod)
 
     def routes(self) -> list[web.RouteDef]:
         return [
@@ -75,6 +78,7 @@ class Handlers:
             web.get("/metrics/cadvisor", self.cadvisor),
             web.get("/metrics/probes", self.probes),
             web.get("/containerLogs/{namespace}/{pod}/{container}", self.container_logs),
+            *self.port_forward.routes(),
         ]
 
     async def healthz(self, request: web.Request) -> web.Response:

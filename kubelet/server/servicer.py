@@ -322,19 +322,12 @@ class KubeletServicer(kubelet_pb2_grpc.KubeletServicer):  # type: ignore[misc]
             await context.abort(grpc.StatusCode.NOT_FOUND, f'pods "{opened.pod_name}" not found')
             return None
         try:
-            sandboxes = await self.runtime.list_pod_sandboxes(pod.metadata.uid)
+            return await port_forward.ready_sandbox_id(self.runtime, pod)
         except ContainerRuntimeError as e:
             await context.abort(grpc.StatusCode.UNAVAILABLE, f"container runtime: {e}")
-            return None
-        ready = [s for s in sandboxes if s.ready]
-        if not ready:
-            await context.abort(
-                grpc.StatusCode.FAILED_PRECONDITION,
-                f"failed to find sandboxID for pod {pod.metadata.name}_"
-                f"{pod.metadata.namespace}({pod.metadata.uid})",
-            )
-            return None
-        return max(ready, key=lambda s: (s.attempt, s.created_at)).id
+        except port_forward.NoSandbox as e:
+            await context.abort(grpc.StatusCode.FAILED_PRECONDITION, str(e))
+        return None
 
     async def _container_id(
         self, request: ContainerRef, find: ContainerFinder, context: grpc.aio.ServicerContext

@@ -13,6 +13,9 @@ The protocols, pure (bytes in, bytes out):
   `end_stream`, `reset`, `ping`, `go_away`; `data_to_send()`).
 - port_forward.py: portforward.k8s.io on that session: error and data streams paired by
   requestID, relayed to a connection per pair; `serve_port_forward(read, write, dial)`.
+- port_forward_websocket.py: port-forward on plain WebSocket channels (the kubelet's
+  v4.channel.k8s.io protocol): `negotiate(requested)`, `convert_ports(values)`,
+  `kubelet_ports(values)`, `serve_port_forward_websocket(protocol, ports, receive, send, dial)`.
 
 The kubelet side (sessions.py, over a kubelet_pb2_grpc.KubeletStub):
 - `ContainerSession.exec(stub, namespace=, pod_name=, container=, command=, stdin=, stdout=,

@@ -4,7 +4,10 @@ WebSocket server behave: an empty message on the lowest writable channel once co
 client's stdin, end of stdin (v5) and resizes to the session; its stdout and stderr back; then the
 final status on the error channel: Success, or for an exec that exited non-zero a Failure whose
 ExitCode cause kubectl exits with (an attach always ends in Success, as Kubernetes'); a session
-that could not start or failed is a Failure with the kubelet's message."""
+that could not start or failed is an InternalError with the kubelet's message, as `error_status`
+says for each protocol. (Before v5 the kubelet refuses a session before the upgrade: the
+apiserver's handler opens such a session first and answers a refusal with the kubelet's HTTP
+error, `refusal_code` and `refusal_text`.)"""
 
 from __future__ import annotations
 
@@ -50,27 +53,48 @@ class StreamOptions:
     tty: bool = False
 
 
-# The kubelet's status codes as the Status a client reads: (reason, HTTP code).
-_REASONS = {
-    grpc.StatusCode.NOT_FOUND: ("NotFound", 404),
-    grpc.StatusCode.INVALID_ARGUMENT: ("BadRequest", 400),
-    grpc.StatusCode.FAILED_PRECONDITION: ("BadRequest", 400),
-    grpc.StatusCode.PERMISSION_DENIED: ("Forbidden", 403),
-    grpc.StatusCode.UNAUTHENTICATED: ("Unauthorized", 401),
-}
+# The kubelet's answers that refuse a session outright (kube-apiserver meets them as the answer
+# to its upgrade, before any stream); its other failures come once the session is under way.
+_REFUSALS = frozenset(
+    {
+        grpc.StatusCode.NOT_FOUND,
+        grpc.StatusCode.INVALID_ARGUMENT,
+        grpc.StatusCode.FAILED_PRECONDITION,
+        grpc.StatusCode.PERMISSION_DENIED,
+        grpc.StatusCode.UNAUTHENTICATED,
+    }
+)
+# How client-go's SPDY client reports an upgrade the kubelet refused, before the kubelet's text.
+UPGRADE_REFUSED = "unable to upgrade connection: "
+INTERNAL_ERROR = "Internal error occurred: "
 
 
-def error_status(error: KubeletStreamError) -> JSONObject:
-    if error.code in _REASONS:
-        reason, code = _REASONS[error.code]
-        return {
-            "metadata": {},
-            "status": "Failure",
-            "message": error.message,
-            "reason": reason,
-            "code": code,
-        }
-    return rc.internal_error_status(error.message)
+def is_refusal(error: KubeletStreamError) -> bool:
+    return error.code in _REFUSALS or error.message.startswith(UPGRADE_REFUSED)
+
+
+def refusal_text(error: KubeletStreamError) -> str:
+    """The kubelet's own answer to a refused session (the body of its 404 or 500)."""
+    return error.message.removeprefix(UPGRADE_REFUSED)
+
+
+def refusal_code(error: KubeletStreamError) -> int:
+    """The kubelet's HTTP status for a refusal: 404 for a pod it does not have (and what the
+    runtime says is not found), 500 for the rest (its streaming.WriteError)."""
+    return 404 if error.code == grpc.StatusCode.NOT_FOUND else 500
+
+
+def error_status(protocol: rc.ChannelProtocol, error: KubeletStreamError) -> JSONObject:
+    """The final Status for a session the kubelet refused or failed. Before v5 the kubelet writes
+    it itself: an InternalError of its message. From v5 on, kube-apiserver's stream translator,
+    talking SPDY to the kubelet, reports every failure as an InternalError of the text its SPDY
+    client saw: a refused upgrade's "unable to upgrade connection: <the kubelet's answer>", or the
+    message of the kubelet's own Status, an InternalError already (so wrapped twice)."""
+    if not protocol.stream_close:
+        return rc.internal_error_status(error.message)
+    if is_refusal(error):
+        return rc.internal_error_status(UPGRADE_REFUSED + refusal_text(error))
+    return rc.internal_error_status(INTERNAL_ERROR + error.message)
 
 
 def first_message(protocol: rc.ChannelProtocol, options: StreamOptions) -> bytes | str:
@@ -95,7 +119,7 @@ async def relay_remotecommand(
     try:
         session = await open_session()
     except KubeletStreamError as e:
-        await _send_status(protocol, send, error_status(e))
+        await _send_status(protocol, send, error_status(protocol, e))
         return
     reader = asyncio.create_task(
         _client_to_session(protocol, options, receive, session), name="remotecommand-client"
@@ -140,7 +164,7 @@ async def _session_to_client(
     except KubeletStreamError as e:
         if e.code == grpc.StatusCode.CANCELLED:
             return None  # closed because the client went away
-        return error_status(e)
+        return error_status(protocol, e)
     if attach or session.exit_code is None:
         return rc.success_status()
     if session.exit_code < 0:

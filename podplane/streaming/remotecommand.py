@@ -84,10 +84,14 @@ def requested_protocols(header_values: Iterable[str]) -> list[str]:
 
 
 def negotiate(requested: Sequence[str]) -> ChannelProtocol | None:
-    """The first of the client's protocols this side speaks (wsstream's handshake); UNNAMED when
-    it asks for none; None when it asks only for others (a 400 for the client)."""
+    """v5 whenever the client offers it (kube-apiserver serves such a request itself, its stream
+    translator speaking v5 only); otherwise the first of the client's protocols the kubelet speaks
+    (wsstream's handshake); UNNAMED when it asks for none; None when it asks only for others (the
+    handshake's bare 403)."""
     if not requested:
         return UNNAMED
+    if V5 in requested:
+        return PROTOCOLS[V5]
     for name in requested:
         if name in PROTOCOLS:
             return PROTOCOLS[name]

@@ -8,9 +8,17 @@ import json
 from collections.abc import AsyncIterator
 
 import grpc
+import pytest
 
 from podplane.streaming import remotecommand as rc
-from podplane.streaming.exec_relay import StreamOptions, relay_remotecommand
+from podplane.streaming.exec_relay import (
+    StreamOptions,
+    error_status,
+    is_refusal,
+    refusal_code,
+    refusal_text,
+    relay_remotecommand,
+)
 from podplane.streaming.sessions import KubeletStreamError
 
 
@@ -135,11 +143,14 @@ async def test_an_attach_ends_in_success_whatever_the_exit_code() -> None:
     assert socket.to_client[-1] == b'\x03{"metadata":{},"status":"Success"}'
 
 
-async def test_a_session_the_kubelet_refuses_is_a_failure_status() -> None:
+async def test_a_session_the_kubelet_refuses_is_the_translators_internal_error() -> None:
     socket = Socket()
 
     async def refused() -> FakeSession:
-        raise KubeletStreamError(grpc.StatusCode.NOT_FOUND, 'pods "nope" not found')
+        raise KubeletStreamError(
+            grpc.StatusCode.FAILED_PRECONDITION,
+            'unable to upgrade connection: container not found ("app")',
+        )
 
     async with asyncio.timeout(5):
         await relay_remotecommand(
@@ -152,13 +163,63 @@ async def test_a_session_the_kubelet_refuses_is_a_failure_status() -> None:
     first, status = socket.to_client
     assert first == b"\x03"  # nothing to write on stdout or stderr: the error channel
     assert isinstance(status, bytes)
+    message = 'unable to upgrade connection: container not found ("app")'
     assert json.loads(status[1:]) == {
         "metadata": {},
         "status": "Failure",
-        "message": 'pods "nope" not found',
-        "reason": "NotFound",
-        "code": 404,
+        "message": f"Internal error occurred: {message}",
+        "reason": "InternalError",
+        "details": {"causes": [{"message": message}]},
+        "code": 500,
     }
+
+
+@pytest.mark.parametrize(
+    ("protocol", "code", "kubelet_message", "message"),
+    [
+        # v5: kube-apiserver's stream translator wraps what its SPDY client saw.
+        (
+            rc.V5,
+            grpc.StatusCode.NOT_FOUND,
+            'pods "nope" not found',
+            'Internal error occurred: unable to upgrade connection: pods "nope" not found',
+        ),
+        (
+            rc.V5,
+            grpc.StatusCode.UNAVAILABLE,
+            "error executing command in container: no such file",
+            "Internal error occurred: Internal error occurred: error executing command in "
+            "container: no such file",
+        ),
+        # v4: the kubelet's own Status.
+        (
+            rc.V4,
+            grpc.StatusCode.UNAVAILABLE,
+            "error executing command in container: no such file",
+            "Internal error occurred: error executing command in container: no such file",
+        ),
+    ],
+)
+def test_failures_are_internal_errors_as_each_protocols_server_writes_them(
+    protocol: str, code: grpc.StatusCode, kubelet_message: str, message: str
+) -> None:
+    status = error_status(rc.PROTOCOLS[protocol], KubeletStreamError(code, kubelet_message))
+    assert (status["reason"], status["code"], status["message"]) == ("InternalError", 500, message)
+
+
+def test_a_refusal_before_v5_is_the_kubelets_http_error() -> None:
+    not_running = KubeletStreamError(
+        grpc.StatusCode.FAILED_PRECONDITION,
+        'unable to upgrade connection: container not found ("app")',
+    )
+    assert is_refusal(not_running)
+    assert (refusal_code(not_running), refusal_text(not_running)) == (
+        500,
+        'container not found ("app")',
+    )
+    gone = KubeletStreamError(grpc.StatusCode.NOT_FOUND, 'pods "nope" not found')
+    assert (refusal_code(gone), refusal_text(gone)) == (404, 'pods "nope" not found')
+    assert not is_refusal(KubeletStreamError(grpc.StatusCode.UNAVAILABLE, "runtime down"))
 
 
 async def test_base64_clients_get_text_messages() -> None:

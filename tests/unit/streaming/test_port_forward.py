@@ -6,36 +6,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
 
 import pytest
 
 from podplane.streaming import port_forward as pf
 from podplane.streaming.spdy import frames as f
+from tests.unit.streaming.pod_ports import FakePodPort
 from tests.unit.waiting import until
-
-
-@dataclass
-class FakePodPort:
-    """The pod's end of one connection."""
-
-    port: int
-    received: bytearray = field(default_factory=bytearray)
-    to_client: asyncio.Queue[bytes] = field(default_factory=asyncio.Queue)
-    write_closed: asyncio.Event = field(default_factory=asyncio.Event)
-    closed: asyncio.Event = field(default_factory=asyncio.Event)
-
-    async def read(self) -> bytes:
-        return await self.to_client.get()
-
-    async def write(self, data: bytes) -> None:
-        self.received += data
-
-    async def close_write(self) -> None:
-        self.write_closed.set()
-
-    async def close(self) -> None:
-        self.closed.set()
 
 
 class Kubectl:

@@ -17,12 +17,14 @@ from podplane.streaming import remotecommand as rc
     [
         (["v5.channel.k8s.io", "v4.channel.k8s.io", "v3.channel.k8s.io"], "v5.channel.k8s.io"),
         (["v4.channel.k8s.io"], "v4.channel.k8s.io"),
+        # The apiserver serves any request that offers v5 itself, in v5.
+        (["v4.channel.k8s.io", "v5.channel.k8s.io"], "v5.channel.k8s.io"),
         (["v3.channel.k8s.io", "v4.base64.channel.k8s.io"], "v4.base64.channel.k8s.io"),
         (["base64.channel.k8s.io"], "base64.channel.k8s.io"),
         ([], ""),  # no subprotocol: the unversioned channel.k8s.io, none named in the answer
     ],
 )
-def test_the_first_supported_protocol_the_client_asks_for_wins(
+def test_v5_or_else_the_first_supported_protocol_the_client_asks_for_wins(
     requested: list[str], chosen: str
 ) -> None:
     protocol = rc.negotiate(requested)
