@@ -3,7 +3,8 @@
 # (to seed the base image without a registry) and python3-venv. With --tests, also what the
 # integration tests run on the host (make host-tests): etcd, busybox-static, ip, iptables, and for
 # the CRI runtime's tests (scripts/cri-containerd.sh: a private containerd, trixie's 1.7 as on the
-# nodes) the CNI plugins and crun. `make up` installs only the first, so that a fresh host's first
+# nodes) the CNI plugins and crun, and Node.js with npm (the official JavaScript client's tests,
+# tests/integration/client_node.py). `make up` installs only the first, so that a fresh host's first
 # cluster does not wait for what only the tests use.
 # The pod images' busybox is built inside Docker from the base image (docker/busybox-rootfs.sh),
 # for the nodes and the integration tests alike: the host needs no compiler for it. The host's
@@ -53,6 +54,8 @@ if $tests; then
     iptables:iptables
     containernetworking-plugins:/usr/lib/cni/bridge
     crun:crun
+    nodejs:node
+    npm:npm
   )
 fi
 missing=()
