@@ -71,6 +71,7 @@ SUBRESOURCES: dict[str, tuple[Subresource, ...]] = {
     "poddisruptionbudgets": (Subresource("status", "PodDisruptionBudget", _STATUS),),
     "resourcequotas": (Subresource("status", "ResourceQuota", _STATUS),),
     "horizontalpodautoscalers": (Subresource("status", "HorizontalPodAutoscaler", _STATUS),),
+    "ingresses": (Subresource("status", "Ingress", _STATUS),),
     "certificatesigningrequests": (
         Subresource("approval", "CertificateSigningRequest", _STATUS),
         Subresource("status", "CertificateSigningRequest", _STATUS),
