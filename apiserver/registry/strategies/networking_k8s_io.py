@@ -5,8 +5,6 @@ status and a status update the stored spec (the ingress controller writes the st
 
 from __future__ import annotations
 
-from typing import Any
-
 from google.protobuf.message import Message
 
 from apiserver.defaulting import networking as defaulting
@@ -19,7 +17,8 @@ def _keep_nothing(new: Message, stored: Message) -> None:
     return None
 
 
-STRATEGIES: tuple[Strategy[Any], ...] = (
+# Each of its own message type (strategy.py's table holds them all).
+STRATEGIES = (
     Strategy(
         resources.INGRESS,
         ingress.ingress,
