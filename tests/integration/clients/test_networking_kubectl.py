@@ -5,7 +5,9 @@ to an Ingress created without a class."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+import os
 from collections.abc import AsyncIterator
 
 import pytest
@@ -14,6 +16,8 @@ import pytest_asyncio
 from tests.integration.networking_kinds import columns, private_namespace, unique
 from tests.integration.rest_cluster import RestCluster, rest_cluster
 from tests.support import EtcdProcess, eventually
+
+HOST_KUBECTL = "/usr/bin/kubectl"
 
 
 @pytest_asyncio.fixture(scope="module")
@@ -98,6 +102,16 @@ async def test_kubectl_create_ingress_get_and_describe(cluster: RestCluster) -> 
         assert "  *.foo.com" in [line.rstrip() for line in described.splitlines()]
 
 
+async def test_kubectl_api_resources(cluster: RestCluster) -> None:
+    out = await cluster.kubectl_ok("api-resources", "--api-group=networking.k8s.io")
+    assert [line.split() for line in out.splitlines()] == [
+        ["NAME", "SHORTNAMES", "APIVERSION", "NAMESPACED", "KIND"],
+        ["ingressclasses", "networking.k8s.io/v1", "false", "IngressClass"],
+        ["ingresses", "ing", "networking.k8s.io/v1", "true", "Ingress"],
+        ["networkpolicies", "netpol", "networking.k8s.io/v1", "true", "NetworkPolicy"],
+    ]
+
+
 async def test_kubectl_explain(cluster: RestCluster) -> None:
     out = await cluster.kubectl_ok("explain", "ingress.spec")
     assert out.splitlines()[:4] == [
@@ -116,6 +130,36 @@ async def test_kubectl_explain(cluster: RestCluster) -> None:
     assert "  cidr\t<string> -required-" in out and "  except\t<[]string>" in out
     out = await cluster.kubectl_ok("explain", "ingressclass.spec.parameters")
     assert "  scope\t<string>" in out
+
+
+@pytest.mark.skipif(not os.path.exists(HOST_KUBECTL), reason="no kubectl on the host")
+async def test_host_kubectl_creates_and_lists_ingresses(cluster: RestCluster) -> None:
+    """The host's kubectl (1.32 here, beside the venv's newer one) too."""
+    async with private_namespace(cluster) as ns:
+
+        async def host(*args: str) -> str:
+            process = await asyncio.create_subprocess_exec(
+                HOST_KUBECTL,
+                "--context=admin",
+                "-n",
+                ns,
+                *args,
+                env=cluster.env(),
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE,
+            )
+            async with asyncio.timeout(60):
+                out, err = await process.communicate()
+            assert process.returncode == 0, err.decode()
+            return out.decode()
+
+        out = await host("create", "ingress", "old", "--rule=foo.com/bar=svc1:8080,tls=my-cert")
+        assert out == "ingress.networking.k8s.io/old created\n"
+        rows = columns(await host("get", "ing"))
+        assert [(r["NAME"], r["CLASS"], r["HOSTS"], r["PORTS"]) for r in rows] == [
+            ("old", "<none>", "foo.com", "80, 443")
+        ]
+        assert "foo.com" in await host("describe", "ing", "old")
 
 
 # The Kubernetes documentation's examples (concepts/services-networking/ingress and
