@@ -343,6 +343,40 @@ async def test_kubectl_apply_of_the_documentation_examples(cluster: RestCluster)
         ]
 
 
+async def test_server_side_apply_of_a_network_policy(cluster: RestCluster) -> None:
+    """Its lists are atomic, as Kubernetes declares them: a manager owns each whole."""
+    async with private_namespace(cluster) as ns:
+        out = await cluster.kubectl_ok(
+            "-n", ns, "apply", "--server-side", "-f", "-", stdin=TEST_NETWORK_POLICY
+        )
+        assert out == "networkpolicy.networking.k8s.io/test-network-policy serverside-applied\n"
+        got = json.loads(
+            await cluster.kubectl_ok(
+                "-n",
+                ns,
+                "get",
+                "netpol",
+                "test-network-policy",
+                "-o",
+                "json",
+                "--show-managed-fields",
+            )
+        )
+        [entry] = got["metadata"]["managedFields"]
+        assert (entry["manager"], entry["operation"]) == ("kubectl", "Apply")
+        assert entry["fieldsV1"] == {
+            "f:spec": {
+                "f:egress": {},
+                "f:ingress": {},
+                "f:podSelector": {},
+                "f:policyTypes": {},
+            }
+        }
+        assert got["spec"]["ingress"][0]["from"][0] == {
+            "ipBlock": {"cidr": "172.17.0.0/16", "except": ["172.17.1.0/24"]}
+        }
+
+
 async def test_network_policy_defaults(cluster: RestCluster) -> None:
     """policyTypes is Ingress, and Egress too when there are egress rules; ports are TCP."""
     async with private_namespace(cluster) as ns:
