@@ -15,6 +15,8 @@ import pytest
 import pytest_asyncio
 from kubernetes import client as k8s
 
+from podplane.api.meta.v1 import meta_pb2
+from podplane.api.networking.v1 import networking_pb2
 from tests import tools
 from tests.integration.networking_kinds import columns, private_namespace, unique
 from tests.integration.rest_cluster import RestCluster, in_thread, new_watch, rest_cluster
@@ -301,3 +303,51 @@ async def test_grpcurl_on_the_gRPC_door(cluster: RestCluster) -> None:
         assert ran.returncode != 0
         assert "InvalidArgument" in ran.stderr
         assert "spec.rules[0].http.paths[0].pathType: Required value" in ran.stderr
+
+
+async def test_podplanes_own_client(cluster: RestCluster) -> None:
+    """The clientset's ingresses, ingressclasses and networkpolicies over the gRPC door; the
+    ingress controller's status write through UpdateStatus."""
+    async with private_namespace(cluster) as ns:
+        client = cluster.grpc
+        policy = networking_pb2.NetworkPolicy(
+            metadata=meta_pb2.ObjectMeta(name="own", namespace=ns),
+            spec=networking_pb2.NetworkPolicySpec(
+                egress=[
+                    networking_pb2.NetworkPolicyEgressRule(
+                        ports=[networking_pb2.NetworkPolicyPort(port="53")]
+                    )
+                ]
+            ),
+        )
+        created = await client.networkpolicies.create(policy)
+        assert list(created.spec.policy_types) == ["Ingress", "Egress"]
+        assert created.spec.egress[0].ports[0].protocol == "TCP"
+        listed = await client.networkpolicies.list(ns)
+        assert [p.metadata.name for p in listed.items] == ["own"]
+        ingress = networking_pb2.Ingress(
+            metadata=meta_pb2.ObjectMeta(name="own", namespace=ns),
+            spec=networking_pb2.IngressSpec(
+                default_backend=networking_pb2.IngressBackend(
+                    service=networking_pb2.IngressServiceBackend(
+                        name="web", port=networking_pb2.ServiceBackendPort(number=80)
+                    )
+                )
+            ),
+        )
+        stored = await client.ingresses.create(ingress)
+        stored.status.load_balancer.ingress.add(hostname="lb.example.com")
+        written = await client.ingresses.update_status(stored)
+        assert [i.hostname for i in written.status.load_balancer.ingress] == ["lb.example.com"]
+        assert (await client.ingresses.get("own", ns)).status == written.status
+        name = unique("own")
+        ingress_class = networking_pb2.IngressClass(
+            metadata=meta_pb2.ObjectMeta(name=name),
+            spec=networking_pb2.IngressClassSpec(controller="example.com/own"),
+        )
+        try:
+            await client.ingressclasses.create(ingress_class)
+            got = await client.ingressclasses.get(name)
+            assert got.spec.controller == "example.com/own"
+        finally:
+            await client.ingressclasses.delete(name)
