@@ -17,7 +17,8 @@ from apiserver.options import (
     services,
     serving,
 )
-from apiserver.server import APIServer, WatchCacheOptions
+from apiserver.options.etcd import WatchCacheOptions
+from apiserver.server import APIServer
 from podplane.componentbase import options
 from podplane.componentbase.gc_tuning import tune_garbage_collector
 from podplane.componentbase.metrics import loop_health, serve_metrics

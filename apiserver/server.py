@@ -15,6 +15,7 @@ from typing import Any
 
 from apiserver.admission import (
     certificates,
+    default_ingress_class,
     default_toleration_seconds,
     priority,
     runtime_class,
@@ -22,6 +23,7 @@ from apiserver.admission import (
 )
 from apiserver.admission import plugins as admission_plugins
 from apiserver.admission.chain import AdmissionChain
+from apiserver.admission.default_ingress_class import DefaultIngressClass
 from apiserver.admission.default_storage_class import DefaultStorageClass
 from apiserver.admission.default_toleration_seconds import DefaultTolerationSeconds
 from apiserver.admission.interfaces import Plugin
@@ -64,9 +66,9 @@ from apiserver.flowcontrol.priority_and_fairness import (
 from apiserver.objects import T
 from apiserver.options.advertise import default_advertise_address
 from apiserver.options.aggregator import AggregatorOptions
+from apiserver.options.etcd import WatchCacheOptions
 from apiserver.options.secure_serving import SecureServing
 from apiserver.options.serving import DEFAULT_ACCEPTORS
-from apiserver.registry import cacher as cacher_defaults
 from apiserver.registry.apiextensions.controllers import DefinitionControllers
 from apiserver.registry.apiregistration.autoregister import AutoRegister, DefinitionsFeed
 from apiserver.registry.cacher import Cacher
@@ -97,14 +99,6 @@ log = logging.getLogger(__name__)
 # Watch cache fields that index watchers: a kubelet's watch (spec.nodeName=<node>) is only offered
 # the events of its own node's pods.
 _TRIGGER_FIELDS = {"pods": "spec.nodeName"}
-
-
-@dataclass(frozen=True)
-class WatchCacheOptions:
-    capacity: int = cacher_defaults.DEFAULT_CAPACITY
-    watcher_buffer: int = cacher_defaults.DEFAULT_WATCHER_BUFFER
-    bookmark_interval: float = cacher_defaults.DEFAULT_BOOKMARK_INTERVAL
-    batch_interval: float = cacher_defaults.DEFAULT_BATCH_INTERVAL
 
 
 @dataclass
@@ -258,6 +252,9 @@ class APIServer:
                 certificates.SIGNING_NAME: certificates.CertificateSigning(may_signer),
                 certificates.SUBJECT_RESTRICTION_NAME: (
                     certificates.CertificateSubjectRestriction()
+                ),
+                default_ingress_class.NAME: DefaultIngressClass(
+                    self._cluster_objects("ingressclasses")
                 ),
                 admission_plugins.VALIDATING_ADMISSION_POLICY: validating_admission_policy(
                     self.cachers, self.stores, lambda: self.apis, authorizer

@@ -14,6 +14,7 @@ from collections.abc import Collection, Mapping
 
 from apiserver.admission import (
     certificates,
+    default_ingress_class,
     default_toleration_seconds,
     limit_ranger,
     priority,
@@ -48,6 +49,7 @@ ORDER = (
     certificates.APPROVAL_NAME,
     certificates.SIGNING_NAME,
     certificates.SUBJECT_RESTRICTION_NAME,
+    default_ingress_class.NAME,
     MUTATING_ADMISSION_WEBHOOK,
     VALIDATING_ADMISSION_POLICY,
     VALIDATING_ADMISSION_WEBHOOK,

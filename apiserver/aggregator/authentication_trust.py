@@ -17,7 +17,7 @@ from collections.abc import Iterable, Sequence
 from typing import Protocol, TypeVar
 
 from apiserver import errors
-from apiserver.auth.bootstrap_policy import AUTOUPDATE, BOOTSTRAPPING, GROUP, RBAC_DEFAULTS, rule
+from apiserver.auth.bootstrap_objects import AUTOUPDATE, BOOTSTRAPPING, GROUP, RBAC_DEFAULTS, rule
 from apiserver.options.aggregator import AggregatorOptions
 from apiserver.registry.apiextensions.loop import DefinitionLoop
 from podplane.api.core.v1 import core_pb2

@@ -4,13 +4,24 @@ system:aggregate-to-* roles), the system:* roles every identity needs (basic-use
 public-info-viewer, monitoring) and podplane's components' roles of apiserver/auth/policy.py, with
 their ClusterRoleBindings. Every object is labelled kubernetes.io/bootstrapping: rbac-defaults and
 annotated rbac.authorization.kubernetes.io/autoupdate: "true". Besides them, the bindings
-`kubeadm init` makes for nodes joining with a bootstrap token (kubeadm_cluster_role_bindings)."""
+`kubeadm init` makes for nodes joining with a bootstrap token (kubeadm_cluster_role_bindings).
+The objects are built by bootstrap_objects.py; the user-facing roles are
+bootstrap_aggregated_roles.py's."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
 from apiserver.auth import policy
+from apiserver.auth.bootstrap_aggregated_roles import AUTOSCALING, user_facing_roles
+from apiserver.auth.bootstrap_objects import AUTOUPDATE as AUTOUPDATE
+from apiserver.auth.bootstrap_objects import (
+    GROUP,
+    READ,
+    cluster_role,
+    cluster_role_binding,
+    rule,
+)
 from apiserver.auth.rbac.cache import PolicyCache
 from apiserver.auth.user import (
     AUTHENTICATED_GROUP,
@@ -22,40 +33,11 @@ from podplane.api.meta.v1 import meta_pb2
 from podplane.api.rbac.v1 import rbac_pb2
 from podplane.apimachinery import resources
 from podplane.bootstraptoken.api import KUBEADM_NODE_GROUP
-from podplane.rbac.aggregation import (
-    AGGREGATE_TO_ADMIN,
-    AGGREGATE_TO_EDIT,
-    AGGREGATE_TO_VIEW,
-    aggregated_rules,
-)
+from podplane.rbac.aggregation import aggregated_rules
 
-GROUP = "rbac.authorization.k8s.io"
-AUTOUPDATE = "rbac.authorization.kubernetes.io/autoupdate"
-BOOTSTRAPPING = "kubernetes.io/bootstrapping"
-RBAC_DEFAULTS = "rbac-defaults"
 # The role of the "viewers" group: today's read-everything-but-secrets (policy.py's view).
 VIEWER_ROLE = "podplane:viewer"
-
-READ = ("get", "list", "watch")
-WRITE = ("create", "delete", "deletecollection", "patch", "update")
 _GROUPS = {r.plural: r.api_version.rpartition("/")[0] for r in resources.SERVED}
-
-
-def rule(
-    verbs: Iterable[str],
-    groups: Iterable[str] = (),
-    resources_: Iterable[str] = (),
-    *,
-    names: Iterable[str] = (),
-    urls: Iterable[str] = (),
-) -> rbac_pb2.PolicyRule:
-    return rbac_pb2.PolicyRule(
-        verbs=list(verbs),
-        api_groups=list(groups),
-        resources=list(resources_),
-        resource_names=list(names),
-        non_resource_urls=list(urls),
-    )
 
 
 def from_static(rules: Iterable[policy.PolicyRule]) -> list[rbac_pb2.PolicyRule]:
@@ -70,158 +52,6 @@ def from_static(rules: Iterable[policy.PolicyRule]) -> list[rbac_pb2.PolicyRule]
         for group, names in by_group.items():
             out.append(rule(r.verbs, (group,), names, names=r.resource_names))
     return out
-
-
-def _meta(name: str, labels: dict[str, str] | None = None) -> meta_pb2.ObjectMeta:
-    return meta_pb2.ObjectMeta(
-        name=name,
-        labels={BOOTSTRAPPING: RBAC_DEFAULTS, **(labels or {})},
-        annotations={AUTOUPDATE: "true"},
-    )
-
-
-def cluster_role(
-    name: str,
-    rules: Iterable[rbac_pb2.PolicyRule],
-    *,
-    labels: dict[str, str] | None = None,
-    aggregate_from: str | None = None,
-) -> rbac_pb2.ClusterRole:
-    role = rbac_pb2.ClusterRole(
-        api_version=f"{GROUP}/v1", kind="ClusterRole", metadata=_meta(name, labels), rules=rules
-    )
-    if aggregate_from is not None:
-        role.aggregation_rule.cluster_role_selectors.add().match_labels[aggregate_from] = "true"
-    return role
-
-
-def cluster_role_binding(
-    role: str, *, users: Iterable[str] = (), groups: Iterable[str] = (), name: str = ""
-) -> rbac_pb2.ClusterRoleBinding:
-    subjects = [rbac_pb2.Subject(kind="User", api_group=GROUP, name=u) for u in users]
-    subjects += [rbac_pb2.Subject(kind="Group", api_group=GROUP, name=g) for g in groups]
-    return rbac_pb2.ClusterRoleBinding(
-        api_version=f"{GROUP}/v1",
-        kind="ClusterRoleBinding",
-        metadata=_meta(name or role),
-        subjects=subjects,
-        role_ref=rbac_pb2.RoleRef(api_group=GROUP, kind="ClusterRole", name=role),
-    )
-
-
-# What a namespace's users read and write (bootstrappolicy's aggregate-to-* roles, cut to the
-# kinds podplane serves).
-_VIEW_CORE = (
-    "pods",
-    "pods/log",
-    "pods/status",
-    "replicationcontrollers",
-    "replicationcontrollers/scale",
-    "replicationcontrollers/status",
-    "services",
-    "services/status",
-    "endpoints",
-    "persistentvolumeclaims",
-    "persistentvolumeclaims/status",
-    "configmaps",
-    "serviceaccounts",
-    "events",
-    "namespaces",
-    "namespaces/status",
-    "limitranges",
-    "resourcequotas",
-    "resourcequotas/status",
-)
-_VIEW_APPS = (
-    "controllerrevisions",
-    "daemonsets",
-    "daemonsets/status",
-    "deployments",
-    "deployments/scale",
-    "deployments/status",
-    "replicasets",
-    "replicasets/scale",
-    "replicasets/status",
-    "statefulsets",
-    "statefulsets/scale",
-    "statefulsets/status",
-)
-_EDIT_APPS = (
-    "daemonsets",
-    "deployments",
-    "deployments/rollback",
-    "deployments/scale",
-    "replicasets",
-    "replicasets/scale",
-    "statefulsets",
-    "statefulsets/scale",
-)
-_EDIT_CORE = (
-    "pods",
-    "pods/attach",
-    "pods/exec",
-    "pods/portforward",
-    "pods/proxy",
-    "pods/eviction",
-    "replicationcontrollers",
-    "replicationcontrollers/scale",
-    "services",
-    "endpoints",
-    "persistentvolumeclaims",
-    "configmaps",
-    "secrets",
-    "serviceaccounts",
-)
-
-
-def _user_facing_roles() -> list[rbac_pb2.ClusterRole]:
-    return [
-        cluster_role("cluster-admin", [rule(("*",), ("*",), ("*",)), rule(("*",), urls=("*",))]),
-        cluster_role("admin", [], aggregate_from=AGGREGATE_TO_ADMIN),
-        cluster_role(
-            "edit", [], labels={AGGREGATE_TO_ADMIN: "true"}, aggregate_from=AGGREGATE_TO_EDIT
-        ),
-        cluster_role(
-            "view", [], labels={AGGREGATE_TO_EDIT: "true"}, aggregate_from=AGGREGATE_TO_VIEW
-        ),
-        cluster_role(
-            "system:aggregate-to-admin",
-            [
-                rule(("create",), ("authorization.k8s.io",), ("localsubjectaccessreviews",)),
-                rule((*READ, *WRITE), (GROUP,), ("rolebindings", "roles")),
-            ],
-            labels={AGGREGATE_TO_ADMIN: "true"},
-        ),
-        cluster_role(
-            "system:aggregate-to-edit",
-            [
-                rule(("impersonate",), ("",), ("serviceaccounts",)),
-                rule((*READ, *WRITE), ("",), _EDIT_CORE),
-                rule(("create",), ("",), ("serviceaccounts/token",)),
-                rule((*READ, *WRITE), ("apps",), _EDIT_APPS),
-                rule((*READ, *WRITE), ("batch",), ("jobs", "cronjobs")),
-                rule((*READ, *WRITE), ("policy",), ("poddisruptionbudgets",)),
-                rule((*READ, *WRITE), (AUTOSCALING,), ("horizontalpodautoscalers",)),
-            ],
-            labels={AGGREGATE_TO_EDIT: "true"},
-        ),
-        cluster_role(
-            "system:aggregate-to-view",
-            [
-                rule(READ, ("",), _VIEW_CORE),
-                rule(READ, ("apps",), _VIEW_APPS),
-                rule(READ, ("batch",), ("cronjobs", "cronjobs/status", "jobs", "jobs/status")),
-                rule(READ, ("discovery.k8s.io",), ("endpointslices",)),
-                rule(READ, ("policy",), ("poddisruptionbudgets", "poddisruptionbudgets/status")),
-                rule(
-                    READ,
-                    (AUTOSCALING,),
-                    ("horizontalpodautoscalers", "horizontalpodautoscalers/status"),
-                ),
-            ],
-            labels={AGGREGATE_TO_VIEW: "true"},
-        ),
-    ]
 
 
 def _system_roles() -> list[rbac_pb2.ClusterRole]:
@@ -352,7 +182,6 @@ def _admission_roles() -> list[rbac_pb2.ClusterRole]:
     ]
 
 
-AUTOSCALING = "autoscaling"
 HPA_CONTROLLER_ROLE = "system:controller:horizontal-pod-autoscaler"
 
 
@@ -396,7 +225,7 @@ def _component_roles() -> list[rbac_pb2.ClusterRole]:
 
 def cluster_roles() -> list[rbac_pb2.ClusterRole]:
     return (
-        _user_facing_roles()
+        user_facing_roles()
         + _system_roles()
         + _component_roles()
         + _certificate_roles()

@@ -59,6 +59,10 @@ _NON_SECRET = (
     "runtimeclasses",
     "horizontalpodautoscalers",
     "horizontalpodautoscalers/status",
+    "ingresses",
+    "ingresses/status",
+    "ingressclasses",
+    "networkpolicies",
 )
 _WORKLOADS = (
     "replicationcontrollers",

@@ -5,10 +5,21 @@ pacing."""
 from __future__ import annotations
 
 import argparse
+from dataclasses import dataclass
 
 from apiserver.registry import cacher
 from podplane.componentbase import flags
 from podplane.componentbase.options import at_least
+
+
+@dataclass(frozen=True)
+class WatchCacheOptions:
+    """The watch caches' sizes and pacing (apiserver/registry/cacher.py)."""
+
+    capacity: int = cacher.DEFAULT_CAPACITY
+    watcher_buffer: int = cacher.DEFAULT_WATCHER_BUFFER
+    bookmark_interval: float = cacher.DEFAULT_BOOKMARK_INTERVAL
+    batch_interval: float = cacher.DEFAULT_BATCH_INTERVAL
 
 
 def add_flags(parser: argparse.ArgumentParser) -> None:

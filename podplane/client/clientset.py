@@ -20,6 +20,7 @@ from podplane.api.coordination.v1 import lease_pb2
 from podplane.api.core.v1 import core_pb2, quota_pb2, service_pb2
 from podplane.api.discovery.v1 import discovery_pb2
 from podplane.api.meta.v1 import meta_pb2
+from podplane.api.networking.v1 import networking_pb2
 from podplane.api.node.v1 import node_pb2
 from podplane.api.policy.v1 import policy_pb2
 from podplane.api.rbac.v1 import rbac_pb2
@@ -147,6 +148,7 @@ class Client(AdmissionClients):
         self._add_workload_clients(timeout)
         self._add_config_and_storage_clients(timeout)
         self._add_service_clients(timeout)
+        self._add_networking_clients(timeout)
         self._add_access_clients(timeout)
         self._add_admission_clients(timeout)
         self._add_policy_clients(timeout)
@@ -245,6 +247,18 @@ class Client(AdmissionClients):
         )
         self.endpointslices: ResourceClient[discovery_pb2.EndpointSlice] = ResourceClient(
             self.channel, resources.ENDPOINT_SLICE, timeout
+        )
+
+    def _add_networking_clients(self, timeout: float) -> None:
+        """What routes traffic to services and what may reach pods: networking.k8s.io."""
+        self.ingresses: ResourceClient[networking_pb2.Ingress] = ResourceClient(
+            self.channel, resources.INGRESS, timeout
+        )
+        self.ingressclasses: ResourceClient[networking_pb2.IngressClass] = ResourceClient(
+            self.channel, resources.INGRESS_CLASS, timeout
+        )
+        self.networkpolicies: ResourceClient[networking_pb2.NetworkPolicy] = ResourceClient(
+            self.channel, resources.NETWORK_POLICY, timeout
         )
 
     def _add_access_clients(self, timeout: float) -> None:

@@ -26,6 +26,11 @@ from podplane.printers.custom import CUSTOM_RESOURCE_DEFINITION_TABLE
 from podplane.printers.events import EVENT_TABLE
 from podplane.printers.leases import LEASE_TABLE
 from podplane.printers.namespaces import NAMESPACE_TABLE
+from podplane.printers.networking import (
+    INGRESS_CLASS_TABLE,
+    INGRESS_TABLE,
+    NETWORK_POLICY_TABLE,
+)
 from podplane.printers.nodes import NODE_TABLE
 from podplane.printers.pods import POD_TABLE
 from podplane.printers.policy import (
@@ -79,6 +84,9 @@ _TABLES: dict[str, TableSpec[Any]] = {
     resources.LIMIT_RANGE.plural: LIMIT_RANGE_TABLE,
     resources.RESOURCE_QUOTA.plural: RESOURCE_QUOTA_TABLE,
     resources.HORIZONTAL_POD_AUTOSCALER.plural: HORIZONTAL_POD_AUTOSCALER_TABLE,
+    resources.INGRESS.plural: INGRESS_TABLE,
+    resources.INGRESS_CLASS.plural: INGRESS_CLASS_TABLE,
+    resources.NETWORK_POLICY.plural: NETWORK_POLICY_TABLE,
     resources.SERVICE_ACCOUNT.plural: SERVICE_ACCOUNT_TABLE,
     resources.PERSISTENT_VOLUME.plural: PERSISTENT_VOLUME_TABLE,
     resources.PERSISTENT_VOLUME_CLAIM.plural: PERSISTENT_VOLUME_CLAIM_TABLE,

@@ -223,6 +223,31 @@ _BODIES: dict[str, JSONObject] = {
         "preemptionPolicy": "PreemptLowerPriority",
     },
     "runtimeclasses": {"handler": "runc"},
+    "ingresses": {
+        "spec": {
+            "rules": [
+                {
+                    "host": "fuzz.example.com",
+                    "http": {
+                        "paths": [
+                            {
+                                "path": "/",
+                                "pathType": "Prefix",
+                                "backend": {"service": {"name": "web", "port": {"number": 80}}},
+                            }
+                        ]
+                    },
+                }
+            ]
+        }
+    },
+    "ingressclasses": {"spec": {"controller": "example.com/fuzz"}},
+    "networkpolicies": {
+        "spec": {
+            "podSelector": _SELECTOR,
+            "ingress": [{"from": [{"ipBlock": {"cidr": "10.0.0.0/8"}}], "ports": [{"port": 80}]}],
+        }
+    },
     # A PEM CERTIFICATE REQUEST (CN fuzz, an EC P-256 key), base64 as JSON gives bytes.
     "certificatesigningrequests": {
         "spec": {

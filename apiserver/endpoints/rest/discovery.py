@@ -21,6 +21,7 @@ from apiserver.registry.served import CustomResourceVersion, ServedResources
 from podplane.apimachinery import resources
 from podplane.apimachinery.apiextensions.definitions import version_priority
 from podplane.apimachinery.json_types import JSONObject
+from podplane.apimachinery.openapi.parameters import NO_DELETE_COLLECTION
 from podplane.apimachinery.resources import CreateOnlyResource, Resource
 
 # The Kubernetes release whose API podplane serves.
@@ -71,6 +72,7 @@ SUBRESOURCES: dict[str, tuple[Subresource, ...]] = {
     "poddisruptionbudgets": (Subresource("status", "PodDisruptionBudget", _STATUS),),
     "resourcequotas": (Subresource("status", "ResourceQuota", _STATUS),),
     "horizontalpodautoscalers": (Subresource("status", "HorizontalPodAutoscaler", _STATUS),),
+    "ingresses": (Subresource("status", "Ingress", _STATUS),),
     "certificatesigningrequests": (
         Subresource("approval", "CertificateSigningRequest", _STATUS),
         Subresource("status", "CertificateSigningRequest", _STATUS),
@@ -249,7 +251,9 @@ def api_resource_list(served: ServedResources, group: str, version: str) -> JSON
             "singularName": r.singular,
             "namespaced": r.namespaced,
             "kind": r.kind,
-            "verbs": VERBS,
+            "verbs": [v for v in VERBS if v != "deletecollection"]
+            if r.plural in NO_DELETE_COLLECTION
+            else VERBS,
         }
         if r.short_names:
             entry["shortNames"] = list(r.short_names)

@@ -41,6 +41,7 @@ from apiserver.registry.serviceaccount.token import TokenRequests
 from podplane.api.core.v1 import core_pb2
 from podplane.apimachinery import codec
 from podplane.apimachinery.json_types import JSONValue
+from podplane.apimachinery.openapi.parameters import NO_DELETE_COLLECTION
 
 # The kinds whose delete answers the deleted object rather than a Status (the registry's
 # ReturnDeletedObject).
@@ -161,6 +162,7 @@ class ResourceHandlers:
         if (
             handler is None
             or (req.verb == "create" and req.name)
+            or (req.verb == "deletecollection" and api.resource.plural in NO_DELETE_COLLECTION)
             or (api.resource.namespaced and not req.namespace and req.verb not in ("list", "watch"))
         ):
             # Across every namespace (/api/v1/pods) a namespaced kind is only listed and watched.

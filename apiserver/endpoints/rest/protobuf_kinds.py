@@ -24,6 +24,7 @@ from podplane.api.k8swire.coordination.v1 import coordination_pb2
 from podplane.api.k8swire.core.v1 import core_pb2
 from podplane.api.k8swire.discovery.v1 import discovery_pb2
 from podplane.api.k8swire.meta.v1 import meta_pb2
+from podplane.api.k8swire.networking.v1 import networking_pb2
 from podplane.api.k8swire.node.v1 import node_pb2
 from podplane.api.k8swire.policy.v1 import policy_pb2
 from podplane.api.k8swire.rbac.v1 import rbac_pb2
@@ -42,6 +43,7 @@ _RBAC = "rbac.authorization.k8s.io/v1"
 _AUTHZ = "authorization.k8s.io/v1"
 _AUTHN = "authentication.k8s.io/v1"
 _ADMREG = "admissionregistration.k8s.io/v1"
+_NETWORKING = "networking.k8s.io/v1"
 
 KINDS: dict[tuple[str, str], type[Message]] = {
     # core/v1
@@ -73,6 +75,9 @@ KINDS: dict[tuple[str, str], type[Message]] = {
     ("coordination.k8s.io/v1", "Lease"): coordination_pb2.Lease,
     ("storage.k8s.io/v1", "StorageClass"): storage_pb2.StorageClass,
     ("discovery.k8s.io/v1", "EndpointSlice"): discovery_pb2.EndpointSlice,
+    (_NETWORKING, "Ingress"): networking_pb2.Ingress,
+    (_NETWORKING, "IngressClass"): networking_pb2.IngressClass,
+    (_NETWORKING, "NetworkPolicy"): networking_pb2.NetworkPolicy,
     (_RBAC, "Role"): rbac_pb2.Role,
     (_RBAC, "ClusterRole"): rbac_pb2.ClusterRole,
     (_RBAC, "RoleBinding"): rbac_pb2.RoleBinding,
@@ -161,22 +166,26 @@ SCHEMA_OR_ARRAY = _APIEXT + "JSONSchemaPropsOrArray"
 SCHEMA_OR_STRINGS = _APIEXT + "JSONSchemaPropsOrStringArray"
 
 # Go's embedded structs: one message field in protobuf, its fields inline in JSON.
-INLINE = frozenset(
-    _K8S + "core.v1." + name
-    for name in (
-        "ConfigMapEnvSource.localObjectReference",
-        "ConfigMapKeySelector.localObjectReference",
-        "ConfigMapProjection.localObjectReference",
-        "ConfigMapVolumeSource.localObjectReference",
-        "SecretEnvSource.localObjectReference",
-        "SecretKeySelector.localObjectReference",
-        "SecretProjection.localObjectReference",
-        "PersistentVolumeSpec.persistentVolumeSource",
-        "Probe.handler",
-        "Volume.volumeSource",
-        "EphemeralContainer.ephemeralContainerCommon",
+INLINE = (
+    frozenset(
+        _K8S + "core.v1." + name
+        for name in (
+            "ConfigMapEnvSource.localObjectReference",
+            "ConfigMapKeySelector.localObjectReference",
+            "ConfigMapProjection.localObjectReference",
+            "ConfigMapVolumeSource.localObjectReference",
+            "SecretEnvSource.localObjectReference",
+            "SecretKeySelector.localObjectReference",
+            "SecretProjection.localObjectReference",
+            "PersistentVolumeSpec.persistentVolumeSource",
+            "Probe.handler",
+            "Volume.volumeSource",
+            "EphemeralContainer.ephemeralContainerCommon",
+        )
     )
-) | frozenset(
-    _K8S + "admissionregistration.v1." + name
-    for name in ("RuleWithOperations.rule", "NamedRuleWithOperations.ruleWithOperations")
+    | frozenset(
+        _K8S + "admissionregistration.v1." + name
+        for name in ("RuleWithOperations.rule", "NamedRuleWithOperations.ruleWithOperations")
+    )
+    | frozenset({_K8S + "networking.v1.IngressRule.ingressRuleValue"})
 )

@@ -18,6 +18,7 @@ from podplane.apimachinery.openapi.parameters import (
     JSON,
     LIST,
     NAMESPACE,
+    NO_DELETE_COLLECTION,
     PRETTY,
     WATCH_STREAM,
     WRITE,
@@ -79,7 +80,7 @@ def _create_only(s: Scope) -> dict[str, Operation]:
 def _collection(s: Scope) -> dict[str, Operation]:
     kind, name = s.resource.kind, s.definition
     scope = s.path_parameters
-    return {
+    operations = {
         "get": Operation(
             s.op_id("list"),
             f"List or watch the {kind} objects.",
@@ -114,6 +115,9 @@ def _collection(s: Scope) -> dict[str, Operation]:
             body_required=False,
         ),
     }
+    if s.resource.plural in NO_DELETE_COLLECTION:
+        del operations["delete"]
+    return operations
 
 
 def _item(s: Scope) -> dict[str, Operation]:

@@ -11,6 +11,9 @@ from dataclasses import dataclass
 DELETE_RETURNS_OBJECT = frozenset(
     {"pods", "persistentvolumes", "persistentvolumeclaims", "storageclasses"}
 )
+# Kinds that are never deleted as a collection: Kubernetes' namespace registry has no
+# DeleteCollection (each namespace is deleted on its own, and finalized).
+NO_DELETE_COLLECTION = frozenset({"namespaces"})
 
 JSON = "application/json"
 WATCH_STREAM = "application/json;stream=watch"

@@ -30,6 +30,7 @@ from podplane.api.coordination.v1 import lease_pb2
 from podplane.api.core.v1 import core_pb2, quota_pb2, service_pb2
 from podplane.api.discovery.v1 import discovery_pb2
 from podplane.api.meta.v1 import meta_pb2
+from podplane.api.networking.v1 import networking_pb2
 from podplane.api.node.v1 import node_pb2
 from podplane.api.policy.v1 import policy_pb2
 from podplane.api.rbac.v1 import rbac_pb2
@@ -64,6 +65,7 @@ _PACKAGES = {
     "podplane.admissionregistration.v1": "io.k8s.api.admissionregistration.v1",
     "podplane.autoscaling.v1": "io.k8s.api.autoscaling.v1",
     "podplane.autoscaling.v2": "io.k8s.api.autoscaling.v2",
+    "podplane.networking.v1": "io.k8s.api.networking.v1",
 }
 _FILES = (
     core_pb2,
@@ -88,6 +90,7 @@ _FILES = (
     admissionregistration_pb2,
     autoscaling_v1_pb2,
     autoscaling_v2_pb2,
+    networking_pb2,
 )
 
 META = "io.k8s.apimachinery.pkg.apis.meta.v1"

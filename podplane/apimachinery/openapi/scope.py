@@ -38,6 +38,7 @@ SUBRESOURCES: dict[str, tuple[str, ...]] = {
     "poddisruptionbudgets": ("status",),
     "resourcequotas": ("status",),
     "horizontalpodautoscalers": ("status",),
+    "ingresses": ("status",),
     "certificatesigningrequests": ("approval", "status"),
     "apiservices": ("status",),
     "validatingadmissionpolicies": ("status",),

@@ -71,7 +71,7 @@ def _duration(text: str) -> bool:
     return False
 
 
-def _ip_sloppy(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+def parse_ip_sloppy(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
     """netutils.ParseIPSloppy: net.ParseIP that tolerates leading zeros in IPv4."""
     if "%" in text:
         return None
@@ -89,7 +89,7 @@ def _ip_sloppy(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | Non
 
 
 def _ipv4(text: str) -> bool:
-    return _ip_sloppy(text) is not None and "." in text
+    return parse_ip_sloppy(text) is not None and "." in text
 
 
 def _ipv6(text: str) -> bool:
@@ -101,7 +101,7 @@ def _ipv6(text: str) -> bool:
 
 def _cidr(text: str) -> bool:
     address, slash, prefix = text.partition("/")
-    ip = _ip_sloppy(address)
+    ip = parse_ip_sloppy(address)
     if ip is None or not slash or not prefix.isdigit() or not prefix.isascii():
         return False
     if len(prefix) > 1 and prefix.startswith("0"):

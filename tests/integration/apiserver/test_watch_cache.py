@@ -15,7 +15,8 @@ from typing import Any
 import grpc
 import pytest
 
-from apiserver.server import APIServer, WatchCacheOptions
+from apiserver.options.etcd import WatchCacheOptions
+from apiserver.server import APIServer
 from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
 from podplane.apimachinery import manifest, resources

@@ -31,6 +31,7 @@ _API_CLASSES = {
     "policy": "PolicyV1Api",
     "coordination.k8s.io": "CoordinationV1Api",
     "discovery.k8s.io": "DiscoveryV1Api",
+    "networking.k8s.io": "NetworkingV1Api",
     "storage.k8s.io": "StorageV1Api",
     "rbac.authorization.k8s.io": "RbacAuthorizationV1Api",
     "scheduling.k8s.io": "SchedulingV1Api",

@@ -85,6 +85,7 @@ def test_the_order_is_kube_apiservers_with_the_webhooks_and_quota_at_the_end() -
         "CertificateApproval",
         "CertificateSigning",
         "CertificateSubjectRestriction",
+        "DefaultIngressClass",
         "MutatingAdmissionWebhook",
         "ValidatingAdmissionPolicy",
         "ValidatingAdmissionWebhook",

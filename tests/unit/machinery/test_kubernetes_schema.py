@@ -30,6 +30,7 @@ _GROUP_PACKAGES = {
     "node.k8s.io": "node",
     "certificates.k8s.io": "certificates",
     "admissionregistration.k8s.io": "admissionregistration",
+    "networking.k8s.io": "networking",
 }
 _REF_PREFIX = "#/$defs/"
 # Named scalars: served as references to the same names Kubernetes uses.

@@ -185,10 +185,8 @@ def test_get_missing_and_empty(cluster: FakeClient, capsys: pytest.CaptureFixtur
     assert capsys.readouterr().err == "No resources found in default namespace.\n"
     assert podctl(cluster, "get", "nodes") == 0
     assert capsys.readouterr().err == "No resources found\n"
-    assert podctl(cluster, "get", "ingresses") == 1
-    assert (
-        capsys.readouterr().err == 'error: the server doesn\'t have a resource type "ingresses"\n'
-    )
+    assert podctl(cluster, "get", "gateways") == 1
+    assert capsys.readouterr().err == 'error: the server doesn\'t have a resource type "gateways"\n'
 
 
 def test_delete_waits_until_gone(

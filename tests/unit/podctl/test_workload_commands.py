@@ -278,4 +278,7 @@ def test_existing_kinds_come_first_in_their_order() -> None:
         "LimitRange",
         "ResourceQuota",
         "HorizontalPodAutoscaler",
+        "Ingress",
+        "IngressClass",
+        "NetworkPolicy",
     ]

@@ -42,6 +42,37 @@ def test_static_policy_aggregates_view_into_edit_into_admin() -> None:
     assert not may("edit", "create", GROUP, "roles")
 
 
+def test_networking_kinds_in_view_and_edit_as_bootstrappolicy() -> None:
+    """View reads ingresses, their status and network policies; edit writes ingresses and network
+    policies; neither names the cluster's IngressClasses."""
+    rbac = RBACAuthorizer(bootstrap_policy.static_policy())
+    roles = rbac.resolver.policy.cluster_roles
+    networking = "networking.k8s.io"
+
+    def allowed(role: str, group: str) -> set[tuple[str, str]]:
+        return {
+            (verb, resource)
+            for r in roles[role].rules
+            if group in r.api_groups
+            for verb in r.verbs
+            for resource in r.resources
+        }
+
+    view = allowed("view", networking)
+    assert {
+        ("list", "ingresses"),
+        ("get", "ingresses/status"),
+        ("watch", "networkpolicies"),
+    } <= view
+    assert not any(verb == "create" for verb, _ in view)
+    edit = allowed("edit", networking)
+    assert {("create", "ingresses"), ("deletecollection", "networkpolicies")} <= edit
+    assert not any(resource == "ingressclasses" for _, resource in view | edit)
+    viewer = UserInfo("viewer", frozenset({"viewers"}))
+    for plural in ("ingresses", "ingressclasses", "networkpolicies"):
+        assert rbac.authorize_resource(viewer, "list", networking, plural, "", "", "").allowed
+
+
 def test_the_viewers_group_keeps_reading_everything_but_secrets() -> None:
     rbac = RBACAuthorizer(bootstrap_policy.static_policy())
     viewer = UserInfo("viewer", frozenset({"viewers"}))

@@ -157,6 +157,21 @@ KUBERNETES_COLUMNS: dict[str, tuple[tuple[str, str, str, int], ...]] = {
         ("Replicas", "integer", "", 0),
         AGE,
     ),
+    "ingresses": (
+        NAME,
+        ("Class", "string", "", 0),
+        ("Hosts", "string", "", 0),
+        ("Address", "string", "", 0),
+        ("Ports", "string", "", 0),
+        AGE,
+    ),
+    "ingressclasses": (
+        NAME,
+        ("Controller", "string", "", 0),
+        ("Parameters", "string", "", 0),
+        AGE,
+    ),
+    "networkpolicies": (NAME, ("Pod-Selector", "string", "", 0), AGE),
     "secrets": (NAME, ("Type", "string", "", 0), ("Data", "string", "", 0), AGE),
     "serviceaccounts": (NAME, ("Secrets", "string", "", 0), AGE),
     "replicationcontrollers": (
