@@ -16,7 +16,7 @@ import pytest
 import pytest_asyncio
 
 from podplane.client.clientset import Client
-from tests import tools
+from tests import longest_first, tools
 from tests.e2e import kubectl
 from tests.e2e.compose_cluster import ADMIN, NODES, SERVER
 from tests.e2e.kubectl import Kubectl
@@ -69,3 +69,7 @@ def kubectl_namespace(request: pytest.FixtureRequest) -> Iterator[str]:
     assert Kubectl().ok("create", "namespace", name) == f"namespace/{name} created\n"
     yield name
     Kubectl().run("delete", "namespace", name, "--wait=false")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    longest_first.reorder(items, longest_first.E2E)

@@ -22,6 +22,7 @@ from podplane.api.kubelet.v1 import kubelet_pb2_grpc
 from podplane.api.meta.v1 import meta_pb2
 from podplane.apimachinery import manifest
 from podplane.client.clientset import Client
+from tests import longest_first
 from tests.integration.control_plane import etcd_process, running_apiserver
 from tests.integration.cri_containerd import running_containerd
 from tests.integration.kubelet_docker import (
@@ -173,3 +174,7 @@ async def streams_pod(
 async def stub(kubelet: Kubelet) -> AsyncIterator[kubelet_pb2_grpc.KubeletStub]:
     async with grpc.aio.insecure_channel(f"127.0.0.1:{kubelet.grpc_port}") as channel:
         yield kubelet_pb2_grpc.KubeletStub(channel)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    longest_first.reorder(items, longest_first.INTEGRATION)
