@@ -25,10 +25,10 @@ from typing import Any, TypedDict
 # The panels of the graph link: the SLO figures a benchmark moves.
 GRAPHS = (
     "cluster_quantile:kubelet_pod_start_duration_seconds:histogram_quantile",
-    "result:scheduler_schedule_attempts_total:rate1m",
+    "result:scheduler_schedule_attempts_total:rate2m",
     "cluster_quantile:scheduler_pod_scheduling_sli_duration_seconds:histogram_quantile",
     "cluster_quantile:apiserver_request_duration_seconds:histogram_quantile",
-    "code_verb:apiserver_request_total:rate1m",
+    "code_verb:apiserver_request_total:rate2m",
     "job_name:workqueue_depth:sum",
 )
 
