@@ -114,8 +114,10 @@ def drop_type_dependent_fields(new: service_pb2.Service, old: service_pb2.Servic
             spec.ClearField("load_balancer_class")
     # A load balancer's status goes with its type at once, as Kubernetes clears it: its
     # de-provisioning is asynchronous, which the user need not see.
-    if spec.type != LOAD_BALANCER:
-        new.status.ClearField("load_balancer")
+    # (LoadBalancerStatus{}: its ingress emptied, the field kept as it was stored, so an update
+    # that changes nothing writes nothing.)
+    if spec.type != LOAD_BALANCER and new.status.load_balancer.ingress:
+        del new.status.load_balancer.ingress[:]
 
 
 def trim_fields_for_dual_stack_downgrade(

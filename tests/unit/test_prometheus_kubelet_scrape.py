@@ -35,8 +35,12 @@ KUBELET_JOBS = {"kubelet": "/metrics", "cadvisor": "/metrics/cadvisor", "kubelet
 
 
 def scrape_configs() -> dict[str, dict[str, Any]]:
+    """Each job's configuration, with the global scrape_interval where it names none."""
     config = yaml.safe_load(CONFIG.read_text())
-    return {job["job_name"]: job for job in config["scrape_configs"]}
+    interval = config["global"]["scrape_interval"]
+    return {
+        job["job_name"]: {"scrape_interval": interval, **job} for job in config["scrape_configs"]
+    }
 
 
 @pytest.mark.parametrize(("job", "path"), KUBELET_JOBS.items())
