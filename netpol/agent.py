@@ -9,13 +9,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from google.protobuf.message import Message
 
 from netpol.iptables import rules
 from netpol.iptables.runner import Iptables
-from netpol.policy.allowed import PodRules, PolicySet
+from netpol.policy.allowed import PolicySet
 from netpol.policy.pods import PodInfo, pod_info
 from podplane.api.core.v1 import core_pb2
 from podplane.api.networking.v1 import networking_pb2
@@ -32,6 +33,26 @@ class SyncStats:
     writes: int = 0
     last_duration: float = 0.0
     last_written: float = 0.0  # time.monotonic() of the last write
+
+
+def node_ruleset(
+    node: str,
+    pod_cidr: str,
+    pods: Iterable[core_pb2.Pod],
+    namespaces: Iterable[core_pb2.Namespace],
+    policies: Sequence[networking_pb2.NetworkPolicy],
+    stale: frozenset[str] = frozenset(),
+) -> rules.Ruleset:
+    """The rules of `node`'s pods, given the cluster's pods, namespaces and policies."""
+    infos = [info for pod in pods if (info := pod_info(pod)) is not None]
+    labels = {ns.metadata.name: dict(ns.metadata.labels) for ns in namespaces}
+    policy_set = PolicySet(policies, infos, labels)
+    local: dict[str, PodInfo] = {}
+    for info in infos:
+        if info.node == node:
+            local.setdefault(info.ip, info)
+    desired = [policy_set.rules_of(info) for info in local.values()]
+    return rules.render(desired, pod_cidr, guard=bool(policies), stale=stale)
 
 
 class NetworkPolicyAgent:
@@ -56,17 +77,6 @@ class NetworkPolicyAgent:
     def _changed(self, _: Message) -> None:
         self._wake.set()
 
-    def desired(self) -> list[PodRules]:
-        """The rules of this node's pods, from the caches."""
-        pods = [info for pod in self.pods.list() if (info := pod_info(pod)) is not None]
-        namespaces = {ns.metadata.name: dict(ns.metadata.labels) for ns in self.namespaces.list()}
-        policies = PolicySet(self.policies.list(), pods, namespaces)
-        local: dict[str, PodInfo] = {}
-        for pod in pods:
-            if pod.node == self.node:
-                local.setdefault(pod.ip, pod)
-        return [policies.rules_of(pod) for pod in local.values()]
-
     async def sync(self) -> None:
         """One sync: the rules computed from the caches (here, on the loop, so that no watch
         event changes them meanwhile), written in a worker thread if they changed."""
@@ -74,8 +84,14 @@ class NetworkPolicyAgent:
         if self._owned is None:
             chains = await asyncio.to_thread(self.iptables.chains, rules.TABLE)
             self._owned = frozenset(c for c in chains if c.startswith(rules.PREFIXES))
-        guard = bool(self.policies.list())
-        ruleset = rules.render(self.desired(), self.pod_cidr, guard, stale=self._owned)
+        ruleset = node_ruleset(
+            self.node,
+            self.pod_cidr,
+            self.pods.list(),
+            self.namespaces.list(),
+            self.policies.list(),
+            stale=self._owned,
+        )
         if ruleset.text != self._written:
             await asyncio.to_thread(self._write, ruleset)
         self.stats.syncs += 1

@@ -7,9 +7,10 @@ port it is sent to) and before the filter table, where kube-proxy accepts what i
       -> PODPLANE-NETPOL-EGRESS   -s POD: its NETPOL-E- chain if isolated; back from it, RETURN
                                   -s NODE-POD-CIDR: DROP (a local pod not programmed yet)
       -> PODPLANE-NETPOL-INGRESS  the same with -d and NETPOL-I- chains
-    NETPOL-E-<hash>, NETPOL-I-<hash>: one rule per allowed peer and port, RETURN; then DROP
-    NETPOL-X-<hash>: an ipBlock with excepts: RETURN for each except, then the block sets the
-      mark bit ALLOWED_MARK, which the pod's chain tests after the jump
+    NETPOL-E-<hash>, NETPOL-I-<hash>: a pod's: per allowed port, RETURN for its peers; then DROP
+    NETPOL-P-<hash>: a set of peers (the pods a selector picks, blocks), shared: a match sets
+      the mark bit ALLOWED_MARK, which the pod's chain tests after the jump
+    NETPOL-X-<hash>: an ipBlock with excepts: RETURN for each except, then the block's mark
 
 Traffic from the node itself (OUTPUT: the kubelet's probes) never passes FORWARD, so it is never
 judged. Rules are RETURN and DROP only: a packet a policy allows goes on to the filter table as
@@ -22,14 +23,14 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from netpol.policy.allowed import Allow, PodRules
+from netpol.policy.allowed import Allow, Peer, PodRules
 
 TABLE = "mangle"
 HOOK_CHAIN = "FORWARD"
 TOP = "PODPLANE-NETPOL"
 EGRESS = "PODPLANE-NETPOL-EGRESS"
 INGRESS = "PODPLANE-NETPOL-INGRESS"
-PREFIXES = ("NETPOL-E-", "NETPOL-I-", "NETPOL-X-")
+PREFIXES = ("NETPOL-E-", "NETPOL-I-", "NETPOL-P-", "NETPOL-X-")
 ALLOWED_MARK = "0x20000"
 HOOK_RULE = ("-m", "comment", "--comment", "network policies", "-j", TOP)
 
@@ -48,20 +49,15 @@ def chain_name(prefix: str, key: str) -> str:
     return prefix + digest[:16]
 
 
-def _match(allow: Allow, address: str) -> list[str]:
-    """The iptables match of `allow`; `address` is -s (ingress) or -d (egress)."""
-    args = [address, allow.cidr] if allow.cidr is not None and not allow.excepts else []
-    if allow.protocol is not None:
-        args += ["-p", allow.protocol.lower()]
-        if allow.ports is not None:
-            first, last = allow.ports
-            args += [
-                "-m",
-                allow.protocol.lower(),
-                "--dport",
-                f"{first}:{last}" if last != first else str(first),
-            ]
-    return args
+def _ports(allow: Allow) -> str:
+    """The protocol and port match of `allow` (with a leading space), or ""."""
+    if allow.protocol is None:
+        return ""
+    protocol = allow.protocol.lower()
+    if allow.ports is None:
+        return f" -p {protocol}"
+    first, last = allow.ports
+    return f" -p {protocol} -m {protocol} --dport {first if first == last else f'{first}:{last}'}"
 
 
 def _comment(text: str) -> str:
@@ -112,20 +108,42 @@ def render(
 def _pod_chain(
     chain: str, allows: Sequence[Allow], there: str, chains: dict[str, list[str]], what: str
 ) -> list[str]:
+    """A pod's chain: RETURN what an Allow matches; DROP the rest. An Allow of one address
+    block is one rule; one of several peers jumps to a chain of them (shared by every pod and
+    policy that names the same peers), which sets ALLOWED_MARK on a match."""
     out = []
-    marks = any(a.excepts and a.cidr is not None for a in allows)
-    if marks:
+    if any(not _inline(a) for a in allows):
         out.append(f"-A {chain} -j MARK --set-xmark 0x0/{ALLOWED_MARK}")
     for allow in allows:
-        match = " ".join(_match(allow, there))
-        if allow.excepts and allow.cidr is not None:
-            block = chain_name("NETPOL-X-", f"{there} {allow.cidr} {' '.join(allow.excepts)}")
-            chains[block] = [f"-A {block} {there} {e} -j RETURN" for e in allow.excepts] + [
-                f"-A {block} {there} {allow.cidr} -j MARK --set-xmark {ALLOWED_MARK}/{ALLOWED_MARK}"
-            ]
-            out.append(f"-A {chain} {match} -j {block}".replace("  ", " "))
-            out.append(f"-A {chain} -m mark --mark {ALLOWED_MARK}/{ALLOWED_MARK} -j RETURN")
+        ports = _ports(allow)
+        if allow.peers is None:
+            out.append(f"-A {chain}{ports} -j RETURN")
+        elif _inline(allow):
+            out.append(f"-A {chain} {there} {allow.peers[0][0]}{ports} -j RETURN")
         else:
-            out.append(f"-A {chain} {match} -j RETURN".replace("  ", " "))
+            peers = chain_name("NETPOL-P-", f"{there} {allow.peers}")
+            chains[peers] = _peers_chain(peers, allow.peers, there, chains)
+            out.append(f"-A {chain}{ports} -j {peers}")
+            out.append(f"-A {chain} -m mark --mark {ALLOWED_MARK}/{ALLOWED_MARK} -j RETURN")
     out.append(f"-A {chain} {_comment(f'{what}: no policy allows it')} -j DROP")
+    return out
+
+
+def _inline(allow: Allow) -> bool:
+    return allow.peers is None or (len(allow.peers) == 1 and not allow.peers[0][1])
+
+
+def _peers_chain(
+    chain: str, peers: Sequence[Peer], there: str, chains: dict[str, list[str]]
+) -> list[str]:
+    mark = f"-j MARK --set-xmark {ALLOWED_MARK}/{ALLOWED_MARK}"
+    out = []
+    for cidr, excepts in peers:
+        if not excepts:
+            out.append(f"-A {chain} {there} {cidr} {mark}")
+            continue
+        block = chain_name("NETPOL-X-", f"{there} {cidr} {' '.join(excepts)}")
+        chains[block] = [f"-A {block} {there} {e} -j RETURN" for e in excepts]
+        chains[block].append(f"-A {block} {there} {cidr} {mark}")
+        out.append(f"-A {chain} -j {block}")
     return out

@@ -12,6 +12,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TypeAlias
 
 from netpol.policy.pods import PodInfo
 from podplane.api.meta.v1 import meta_pb2
@@ -29,13 +30,16 @@ EGRESS = "Egress"
 _NOTHING = LabelSelector((Requirement("", "in"),))
 
 
+# An address block and the addresses excluded from it; a pod is its /32.
+Peer: TypeAlias = tuple[str, tuple[str, ...]]
+
+
 @dataclass(frozen=True)
 class Allow:
-    """One kind of traffic allowed: from (ingress) or to (egress) `cidr` (None: any address)
-    outside `excepts`, of `protocol` (None: any) on ports `ports` (first, last; None: any)."""
+    """One kind of traffic allowed: from (ingress) or to (egress) any of `peers` (None: any
+    address), of `protocol` (None: any) on ports `ports` (first, last; None: any)."""
 
-    cidr: str | None = None
-    excepts: tuple[str, ...] = ()
+    peers: tuple[Peer, ...] | None = None
     protocol: str | None = None
     ports: tuple[int, int] | None = None
 
@@ -98,6 +102,7 @@ class PolicySet:
         self.policies = sorted(policies, key=lambda p: (p.metadata.namespace, p.metadata.name))
         self.pods = sorted(pods, key=lambda p: (p.namespace, p.name))
         self.namespaces = namespaces
+        self._selected: dict[tuple[str, bytes], list[PodInfo]] = {}
 
     def rules_of(self, pod: PodInfo) -> PodRules:
         ingress: list[Allow] | None = None
@@ -124,51 +129,57 @@ class PolicySet:
         self, pod: PodInfo, namespace: str, rule: networking_pb2.NetworkPolicyIngressRule
     ) -> list[Allow]:
         resolved = [r for spec in _port_specs(rule.ports) if (r := spec.resolve(pod)) is not None]
-        out = []
-        for cidr, excepts in self._sources(namespace, rule.from_):
-            out += [Allow(cidr, excepts, protocol, ports) for protocol, ports in resolved]
-        return out
-
-    def _sources(
-        self, namespace: str, peers: Sequence[networking_pb2.NetworkPolicyPeer]
-    ) -> list[tuple[str | None, tuple[str, ...]]]:
-        if not peers:
-            return [(None, ())]
-        out: list[tuple[str | None, tuple[str, ...]]] = []
-        for peer in peers:
+        if not rule.from_:
+            return [Allow(None, protocol, ports) for protocol, ports in resolved]
+        sources: list[Peer] = []
+        for peer in rule.from_:
             if peer.HasField("ip_block"):
-                out.append(
-                    (_network(peer.ip_block.cidr), tuple(map(_network, peer.ip_block.except_)))
-                )
+                sources.append(_block(peer.ip_block))
             else:
-                out += [(f"{p.ip}/32", ()) for p in self._peer_pods(namespace, peer)]
-        return out
+                sources += [(f"{p.ip}/32", ()) for p in self._peer_pods(namespace, peer)]
+        if not sources:
+            return []
+        return [Allow(tuple(sources), protocol, ports) for protocol, ports in resolved]
 
     def _egress(self, namespace: str, rule: networking_pb2.NetworkPolicyEgressRule) -> list[Allow]:
+        """Numbered ports (or none) to every peer at once; a named port to each destination
+        pod that has it (to no peers: any pod), grouped by the number it resolves to."""
         specs = _port_specs(rule.ports)
-        out: list[Allow] = []
-        # No peers: anywhere, as a block of every address (whose Allow names no address).
-        peers = list(rule.to) or [_ANYWHERE]
-        for peer in peers:
+        blocks = [_block(p.ip_block) for p in rule.to if p.HasField("ip_block")]
+        pods: dict[str, PodInfo] = {}
+        for peer in rule.to:
             if not peer.HasField("ip_block"):
-                for dest in self._peer_pods(namespace, peer):
-                    out += _to_pod(dest, specs)
+                pods.update((p.ip, p) for p in self._peer_pods(namespace, peer))
+        named: dict[tuple[str | None, tuple[int, int] | None], list[Peer]] = {}
+        out: list[Allow] = []
+        for spec in specs:
+            if not isinstance(spec.port, str):
+                resolved = spec.resolve(None)
+                assert resolved is not None
+                if not rule.to:
+                    out.append(Allow(None, *resolved))
+                elif blocks or pods:
+                    peers = [*blocks, *((f"{ip}/32", ()) for ip in pods)]
+                    out.append(Allow(tuple(peers), *resolved))
                 continue
-            block = peer.ip_block
-            cidr, excepts = _network(block.cidr), tuple(map(_network, block.except_))
-            for spec in specs:
-                if not isinstance(spec.port, str):
-                    resolved = spec.resolve(None)
-                    assert resolved is not None
-                    out.append(Allow(None if not rule.to else cidr, excepts, *resolved))
-                    continue
-                # A named port to an address block: the pods in it that have the port.
-                for dest in self.pods:
-                    if _inside(dest.ip, cidr, excepts):
-                        out += _to_pod(dest, [spec])
+            targets = list(pods.values())
+            if not rule.to:
+                targets = list(self.pods)
+            targets += [p for p in self.pods if any(_inside(p.ip, *b) for b in blocks)]
+            for dest in targets:
+                if (found := spec.resolve(dest)) is not None:
+                    named.setdefault(found, []).append((f"{dest.ip}/32", ()))
+        out += [Allow(tuple(dict.fromkeys(peers)), *key) for key, peers in named.items()]
         return out
 
     def _peer_pods(self, namespace: str, peer: networking_pb2.NetworkPolicyPeer) -> list[PodInfo]:
+        """The pods `peer` of a policy in `namespace` selects (computed once per peer)."""
+        key = (namespace, peer.SerializeToString(deterministic=True))
+        if key not in self._selected:
+            self._selected[key] = self._select(namespace, peer)
+        return self._selected[key]
+
+    def _select(self, namespace: str, peer: networking_pb2.NetworkPolicyPeer) -> list[PodInfo]:
         pods = _selector(peer.pod_selector) if peer.HasField("pod_selector") else None
         spaces = _selector(peer.namespace_selector) if peer.HasField("namespace_selector") else None
         out = []
@@ -186,15 +197,8 @@ class PolicySet:
         return out
 
 
-_ANYWHERE = networking_pb2.NetworkPolicyPeer(ip_block=networking_pb2.IPBlock(cidr="0.0.0.0/0"))
-
-
-def _to_pod(dest: PodInfo, specs: Sequence[_PortSpec]) -> list[Allow]:
-    return [
-        Allow(f"{dest.ip}/32", (), *resolved)
-        for spec in specs
-        if (resolved := spec.resolve(dest)) is not None
-    ]
+def _block(block: networking_pb2.IPBlock) -> Peer:
+    return _network(block.cidr), tuple(map(_network, block.except_))
 
 
 def _network(cidr: str) -> str:

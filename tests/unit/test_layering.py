@@ -55,6 +55,7 @@ IN_PROCESS = {
     "bench.apiserver.admission_policy": {"apiserver"},
     "bench.apiserver.admission_webhooks": {"apiserver"},
     "bench.kube_proxy.sync": {"proxy"},
+    "bench.netpol.sync": {"netpol"},
 }
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from netpol.policy.allowed import Allow, PolicySet
+from netpol.policy.allowed import Allow, Peer, PolicySet
 from netpol.policy.pods import PodInfo, pod_info
 from podplane.api.core.v1 import core_pb2
 from podplane.api.networking.v1 import networking_pb2
@@ -35,6 +35,10 @@ def policy(name: str, spec: dict[str, Any], namespace: str = "x") -> networking_
         },
         networking_pb2.NetworkPolicy,
     )
+
+
+def pods(*ips: str) -> tuple[Peer, ...]:
+    return tuple((f"{ip}/32", ()) for ip in ips)
 
 
 WEB_ONLY = {"matchLabels": {"app": "web"}}
@@ -74,7 +78,7 @@ INGRESS_CASES = [
                 "ingress": [{"from": [{"podSelector": {"matchLabels": {"app": "client"}}}]}],
             }
         ],
-        (Allow("10.244.1.3/32"),),
+        (Allow(pods("10.244.1.3")),),
     ),
     (
         "from a namespace",
@@ -84,7 +88,7 @@ INGRESS_CASES = [
                 "ingress": [{"from": [{"namespaceSelector": {"matchLabels": {"team": "b"}}}]}],
             }
         ],
-        (Allow("10.244.2.4/32"),),
+        (Allow(pods("10.244.2.4")),),
     ),
     (
         "from pods by label in namespaces (both in one peer)",
@@ -103,7 +107,7 @@ INGRESS_CASES = [
                 ],
             }
         ],
-        (Allow("10.244.1.3/32"), Allow("10.244.2.4/32")),
+        (Allow(pods("10.244.1.3", "10.244.2.4")),),
     ),
     (
         "ipBlock with except",
@@ -115,7 +119,7 @@ INGRESS_CASES = [
                 ],
             }
         ],
-        (Allow("10.244.0.0/16", ("10.244.2.0/24",)),),
+        (Allow((("10.244.0.0/16", ("10.244.2.0/24",)),)),),
     ),
     (
         "ports: number, range, named (resolved on the pod), unknown name matches nothing",
@@ -136,10 +140,10 @@ INGRESS_CASES = [
             }
         ],
         (
-            Allow(None, (), "TCP", (80, 80)),
-            Allow(None, (), "UDP", (5000, 5010)),
-            Allow(None, (), "TCP", (8080, 8080)),
-            Allow(None, (), "SCTP", None),
+            Allow(None, "TCP", (80, 80)),
+            Allow(None, "UDP", (5000, 5010)),
+            Allow(None, "TCP", (8080, 8080)),
+            Allow(None, "SCTP", None),
         ),
     ),
     (
@@ -148,7 +152,7 @@ INGRESS_CASES = [
             {"podSelector": {}, "policyTypes": ["Ingress"]},
             {"podSelector": WEB_ONLY, "ingress": [{"ports": [{"port": 80}]}]},
         ],
-        (Allow(None, (), "TCP", (80, 80)),),
+        (Allow(None, "TCP", (80, 80)),),
     ),
 ]
 
@@ -167,7 +171,7 @@ EGRESS_CASES = [
     (
         "egress rules without policyTypes: both",
         [{"podSelector": {}, "egress": [{"ports": [{"port": 443}]}]}],
-        (Allow(None, (), "TCP", (443, 443)),),
+        (Allow(None, "TCP", (443, 443)),),
     ),
     (
         "DNS only",
@@ -190,14 +194,14 @@ EGRESS_CASES = [
                 ],
             }
         ],
-        (Allow("10.244.3.5/32", (), "UDP", (53, 53)), Allow("10.244.3.5/32", (), "TCP", (53, 53))),
+        (Allow(pods("10.244.3.5"), "UDP", (53, 53)), Allow(pods("10.244.3.5"), "TCP", (53, 53))),
     ),
     (
         "named port resolved on each destination pod",
         [{"podSelector": {}, "policyTypes": ["Egress"], "egress": [{"ports": [{"port": "http"}]}]}],
         (
-            Allow("10.244.1.2/32", (), "TCP", (8080, 8080)),
-            Allow("10.244.2.4/32", (), "TCP", (9090, 9090)),
+            Allow(pods("10.244.1.2"), "TCP", (8080, 8080)),
+            Allow(pods("10.244.2.4"), "TCP", (9090, 9090)),
         ),
     ),
     (
@@ -211,7 +215,7 @@ EGRESS_CASES = [
                 ],
             }
         ],
-        (Allow("10.244.2.4/32", (), "TCP", (9090, 9090)),),
+        (Allow(pods("10.244.2.4"), "TCP", (9090, 9090)),),
     ),
 ]
 

@@ -12,7 +12,7 @@ OPEN = PodInfo("x", "open", "10.244.1.3", "node-1")
 
 def test_isolated_and_open_pods_and_the_guard() -> None:
     rules = [
-        PodRules(WEB, (Allow("10.244.2.0/24", (), "TCP", (80, 90)),), None),
+        PodRules(WEB, (Allow((("10.244.2.0/24", ()),), "TCP", (80, 90)),), None),
         PodRules(OPEN, None, None),
     ]
     ingress = chain_name("NETPOL-I-", "x/web/10.244.1.2")
@@ -47,21 +47,28 @@ def test_isolated_and_open_pods_and_the_guard() -> None:
     )
 
 
-def test_ipblock_except_and_stale_chains() -> None:
-    rules = [PodRules(WEB, None, (Allow("10.0.0.0/8", ("10.1.0.0/16",), "UDP", (53, 53)),))]
+def test_peer_sets_ipblock_except_and_stale_chains() -> None:
+    peers = (("10.0.0.0/8", ("10.1.0.0/16",)), ("10.244.2.7/32", ()))
+    rules = [PodRules(WEB, None, (Allow(peers, "UDP", (53, 53)),))]
     ruleset = render(rules, "", guard=False, stale=frozenset({"NETPOL-E-OLD"}))
     text = ruleset.text.splitlines()
     egress = chain_name("NETPOL-E-", "x/web/10.244.1.2")
-    block = next(c for c in ruleset.chains if c.startswith("NETPOL-X-"))
-    assert (
-        text[text.index(f":{egress} - [0:0]") :].count(
-            f"-A {egress} -j MARK --set-xmark 0x0/{ALLOWED_MARK}"
-        )
-        == 1
-    )
-    assert f"-A {egress} -p udp -m udp --dport 53 -j {block}" in text
-    assert f"-A {egress} -m mark --mark {ALLOWED_MARK}/{ALLOWED_MARK} -j RETURN" in text
-    assert f"-A {block} -d 10.1.0.0/16 -j RETURN" in text
-    assert f"-A {block} -d 10.0.0.0/8 -j MARK --set-xmark {ALLOWED_MARK}/{ALLOWED_MARK}" in text
+    (peer_chain,) = (c for c in ruleset.chains if c.startswith("NETPOL-P-"))
+    (block,) = (c for c in ruleset.chains if c.startswith("NETPOL-X-"))
+    mark = f"-j MARK --set-xmark {ALLOWED_MARK}/{ALLOWED_MARK}"
+    assert [line for line in text if line.startswith(f"-A {egress} ")] == [
+        f"-A {egress} -j MARK --set-xmark 0x0/{ALLOWED_MARK}",
+        f"-A {egress} -p udp -m udp --dport 53 -j {peer_chain}",
+        f"-A {egress} -m mark --mark {ALLOWED_MARK}/{ALLOWED_MARK} -j RETURN",
+        f'-A {egress} -m comment --comment "x/web egress: no policy allows it" -j DROP',
+    ]
+    assert [line for line in text if line.startswith(f"-A {peer_chain} ")] == [
+        f"-A {peer_chain} -j {block}",
+        f"-A {peer_chain} -d 10.244.2.7/32 {mark}",
+    ]
+    assert [line for line in text if line.startswith(f"-A {block} ")] == [
+        f"-A {block} -d 10.1.0.0/16 -j RETURN",
+        f"-A {block} -d 10.0.0.0/8 {mark}",
+    ]
     assert ":NETPOL-E-OLD - [0:0]" in text and "-X NETPOL-E-OLD" in text
     assert "NETPOL-E-OLD" not in ruleset.chains
