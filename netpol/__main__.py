@@ -31,6 +31,8 @@ BRIDGE_CALL_IPTABLES = Path("/proc/sys/net/bridge/bridge-nf-call-iptables")
 
 
 def _cidr(value: str) -> str:
+    if not value:
+        return ""
     try:
         return str(ipaddress.ip_network(value, strict=False))
     except ValueError:
