@@ -195,7 +195,7 @@ async def test_ports_with_end_port_and_named_ports(env: Env) -> None:
         await until(reach(client, web, port, "web"), f"port {port} allowed")
 
 
-async def test_egress_to_dns_only_and_service_traffic_judged_after_dnat(env: Env) -> None:
+async def test_egress_to_dns_only_replies_and_service_traffic_judged_after_dnat(env: Env) -> None:
     ns = await namespace(env)
     _, web = await web_server(env, ns, remote=True)
     dns, dns_ip = await pod(
@@ -221,7 +221,8 @@ async def test_egress_to_dns_only_and_service_traffic_judged_after_dnat(env: Env
             ns,
             {
                 "podSelector": {},
-                "policyTypes": ["Egress"],
+                # Isolated for ingress too: the answers come back as replies (conntrack).
+                "policyTypes": ["Ingress", "Egress"],
                 "egress": [
                     {
                         "to": [kube_dns],
