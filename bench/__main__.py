@@ -17,6 +17,7 @@ from bench.custom_resources import benchmark as custom_resources
 from bench.high_availability import benchmark as high_availability
 from bench.kube_proxy import programming as service_programming
 from bench.kube_proxy import sync as kube_proxy_sync
+from bench.netpol import sync as netpol_sync
 from bench.pod_startup import benchmark as pod_startup
 from bench.scheduler import cli as scheduler_cli
 from bench.scheduler import decision as scheduler_decision
@@ -44,6 +45,8 @@ podplane-bench: benchmarks and load tests of a podplane control plane.
     podplane-bench custom-resources [--quick] [--clients 1,10,50] [--size BYTES] [--out FILE]
     podplane-bench kube-proxy-sync [--services N] [--endpoints M] [--mode netns|generate]
                                    [--iptables system|nft|legacy] [--syncs K] [--out FILE]
+    podplane-bench netpol [--policies N] [--pods M] [--local-pods L] [--mode netns|generate]
+                          [--syncs K] [--out FILE]
     podplane-bench service-programming [--services N] [--server HOST:PORT] [--out FILE]
     podplane-bench dns [--queries N] [--name NAME] [--server HOST:PORT] [--out FILE]
     podplane-bench statefulset [--replicas N] [--policies OrderedReady,Parallel]
@@ -250,6 +253,7 @@ def build_parser() -> argparse.ArgumentParser:
     apiserver_doors.add_parser(sub)
     custom_resources.add_parser(sub)
     kube_proxy_sync.add_parser(sub, _positive)
+    netpol_sync.add_parser(sub, _positive)
     service_programming.add_parser(sub, _positive)
     _add_dns(sub)
     statefulset_scale.add_parser(sub, _positive)
@@ -303,6 +307,8 @@ def main(argv: list[str] | None = None) -> int:
         return custom_resources.run(custom_resources.options_from(args))
     if args.command == "kube-proxy-sync":
         return kube_proxy_sync.run(args)
+    if args.command == "netpol":
+        return netpol_sync.run(args)
     if args.command == "service-programming":
         return service_programming.run(args)
     if args.command == "statefulset":

@@ -94,9 +94,10 @@ RUN python3 /usr/local/bin/image-archive layer /root-fs /layers/app && rm -rf /r
 
 # The images: their manifests and configs, over the layers' digests alone. busybox and the pause
 # sandbox (the same busybox, a command that exits at once on SIGTERM/SIGINT); the add-ons, one
-# image under three names: podplane/clusterdns:dev (docker/addons/cluster-dns.yaml),
+# image under four names: podplane/clusterdns:dev (docker/addons/cluster-dns.yaml),
 # podplane/kube-proxy:dev (docker/addons/kube-proxy.yaml) and podplane/metrics-server:dev
-# (docker/addons/metrics-server.yaml), whose pods name their commands.
+# (docker/addons/metrics-server.yaml), and podplane/network-policies:dev
+# (docker/addons/network-policies.yaml), whose pods name their commands.
 FROM layer-tool AS images
 COPY --from=busybox-layer /layers/busybox/diff_id /layers/busybox/
 COPY --from=components-base-layer /layers/components-base/diff_id /layers/components-base/
@@ -107,6 +108,7 @@ RUN set -e; image() { python3 /usr/local/bin/image-archive image "$@" --layers /
       --cmd '["sh", "-c", "trap \"exit 0\" TERM INT; while :; do sleep 3600 & wait $!; done"]'; \
     image /images/components --layer components-base --layer app \
       --tag podplane/clusterdns:dev --tag podplane/kube-proxy:dev --tag podplane/metrics-server:dev \
+      --tag podplane/network-policies:dev \
       --cmd '["python", "-m", "clusterdns"]' \
       --env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 

@@ -188,6 +188,22 @@ INTEGRATION = [
             "iptables_rules.filter",
         ),
     ),
+    Smoke(
+        (
+            "netpol",
+            "--policies",
+            "4",
+            "--pods",
+            "20",
+            "--local-pods",
+            "5",
+            "--syncs",
+            "2",
+            "--out",
+            OUT,
+        ),
+        ("first_sync_seconds", "added_policy_sync_p50_seconds", "rules"),
+    ),
 ]
 
 E2E = [

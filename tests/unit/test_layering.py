@@ -26,6 +26,7 @@ SERVICES = (
     "clusterdns",
     "metricsserver",
     "adm",
+    "netpol",
 )
 
 # The layers, highest first, as an import-linter layers contract lists them: a module may import
@@ -54,6 +55,7 @@ IN_PROCESS = {
     "bench.apiserver.admission_policy": {"apiserver"},
     "bench.apiserver.admission_webhooks": {"apiserver"},
     "bench.kube_proxy.sync": {"proxy"},
+    "bench.netpol.sync": {"netpol"},
 }
 
 

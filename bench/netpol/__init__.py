@@ -1,0 +1,1 @@
+"""`podplane-bench netpol`: the NetworkPolicy agent's programming time (sync.py)."""

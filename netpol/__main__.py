@@ -1,0 +1,129 @@
+"""python -m netpol --server HOST:PORT [--hostname-override NAME] [--pod-cidr CIDR] ...
+
+The NetworkPolicy agent: enforces networking.k8s.io/v1 NetworkPolicies on this node's pods with
+iptables (docs/services.md#network-policies). Runs on every node, in the cluster as the DaemonSet
+kube-system/network-policies (docker/addons/network-policies.yaml). Stopping it leaves the rules
+in place."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import ipaddress
+import logging
+import socket
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import grpc
+
+from netpol.agent import NetworkPolicyAgent
+from netpol.iptables.runner import ExecIptables
+from podplane.client.clientset import Client, user_agent
+from podplane.componentbase import options
+from podplane.componentbase.client_flags import ClientOptions
+from podplane.componentbase.options import LogOptions, OptionGroup
+from podplane.componentbase.serving import run_service, wait_for_signal
+
+log = logging.getLogger("netpol")
+BRIDGE_CALL_IPTABLES = Path("/proc/sys/net/bridge/bridge-nf-call-iptables")
+
+
+def _cidr(value: str) -> str:
+    if not value:
+        return ""
+    try:
+        return str(ipaddress.ip_network(value, strict=False))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a CIDR (e.g. 10.244.1.0/24)") from None
+
+
+class _AgentOptions:
+    @staticmethod
+    def add_flags(parser: argparse.ArgumentParser) -> None:
+        parser.add_argument(
+            "--hostname-override",
+            default="",
+            help="this node's name, as its pods' spec.nodeName says it (default: the host name)",
+        )
+        parser.add_argument(
+            "--pod-cidr",
+            type=_cidr,
+            default="",
+            help="this node's pod addresses, whose packets are dropped until their pod is "
+            "programmed while any policy exists (default: the Node's spec.podCIDR)",
+        )
+        parser.add_argument(
+            "--iptables-netns",
+            default="",
+            help="write the rules in this named network namespace (`ip netns exec NAME`) "
+            "rather than the agent's own: tests and benchmarks",
+        )
+
+    @staticmethod
+    def validate(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+        args.hostname = (args.hostname_override or socket.gethostname()).strip().lower()
+        if not args.hostname:
+            parser.error("--hostname-override: empty hostname is invalid")
+
+
+OPTION_GROUPS: tuple[OptionGroup, ...] = (
+    ClientOptions(server_help="the apiserver's gRPC address"),
+    _AgentOptions,
+    LogOptions,
+)
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="netpol", description=__doc__.split("\n\n")[1])
+    return options.parse(parser, OPTION_GROUPS, list(argv) if argv is not None else sys.argv[1:])
+
+
+async def node_pod_cidr(client: Client, node: str) -> str:
+    """The Node's spec.podCIDR, waited for (the node controller may not have set it yet)."""
+    while True:
+        try:
+            cidr = (await client.nodes.get(node)).spec.pod_cidr
+            if cidr:
+                return cidr
+            log.info("node %s has no spec.podCIDR yet", node)
+        except grpc.aio.AioRpcError as e:
+            log.info("node %s: %s", node, e.details())
+        await asyncio.sleep(2)
+
+
+async def serve(args: argparse.Namespace) -> None:
+    try:
+        if BRIDGE_CALL_IPTABLES.read_text().strip() != "1":
+            log.warning("bridge-nf-call-iptables is off: pods on one bridge are not judged")
+    except OSError:
+        pass
+    client = Client(args.server, credentials=args.credentials, agent=user_agent("netpol"))
+    try:
+        pod_cidr = args.pod_cidr or await node_pod_cidr(client, args.hostname)
+        log.info("network policies on node %s (pod CIDR %s)", args.hostname, pod_cidr)
+        prefix = ["ip", "netns", "exec", args.iptables_netns] if args.iptables_netns else []
+        agent = NetworkPolicyAgent(client, args.hostname, pod_cidr, ExecIptables(prefix))
+        running = asyncio.create_task(agent.run(), name="netpol")
+        stop = asyncio.create_task(wait_for_signal(), name="signal")
+        try:
+            await asyncio.wait({running, stop}, return_when=asyncio.FIRST_COMPLETED)
+            if running.done():
+                running.result()
+            log.info("stopping; the rules stay in place")
+        finally:
+            for task in (running, stop):
+                task.cancel()
+            await asyncio.gather(running, stop, return_exceptions=True)
+    finally:
+        await client.close()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    return run_service("netpol", serve, args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
