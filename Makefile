@@ -259,7 +259,7 @@ lint: $(VENV_STAMP)
 	@$(call timed,lint)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy podplane apiserver scheduler kubelet controller proxy podctl bench clusterdns metricsserver adm tests
+	$(VENV)/bin/mypy podplane apiserver scheduler kubelet controller proxy podctl bench clusterdns metricsserver adm ingress tests
 
 # Test processes side by side (pytest-xdist); each integration worker has its own etcd, apiserver
 # and containerd (tests/integration/conftest.py), and runs whole modules (--dist loadscope: their

@@ -25,6 +25,7 @@ PACKAGES = (
     "bench",
     "clusterdns",
     "metricsserver",
+    "ingress",
 )
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
 

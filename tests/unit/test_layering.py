@@ -26,6 +26,7 @@ SERVICES = (
     "clusterdns",
     "metricsserver",
     "adm",
+    "ingress",
 )
 
 # The layers, highest first, as an import-linter layers contract lists them: a module may import

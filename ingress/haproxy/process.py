@@ -1,0 +1,89 @@
+"""HAProxy in master-worker mode (-W): started once; on a new configuration, SIGUSR2 to the master,
+which starts new workers on the listening sockets it keeps (handed over through the stats socket's
+expose-fd listeners) while the old ones finish their connections, so that no connection is
+refused during a reload. A configuration HAProxy refuses (`-c`) is not loaded: the old one
+serves on."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+
+class HAProxyError(Exception):
+    pass
+
+
+class HAProxy:
+    def __init__(self, binary: str, config: Path) -> None:
+        self.binary = binary
+        self.config = config
+        self.process: asyncio.subprocess.Process | None = None
+        self._logs: asyncio.Task[None] | None = None
+
+    @property
+    def running(self) -> bool:
+        return self.process is not None and self.process.returncode is None
+
+    async def check(self) -> None:
+        """Raises HAProxyError with HAProxy's own words when it refuses the configuration."""
+        checker = await asyncio.create_subprocess_exec(
+            self.binary,
+            "-c",
+            "-q",
+            "-f",
+            str(self.config),
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+        )
+        output, _ = await checker.communicate()
+        if checker.returncode != 0:
+            raise HAProxyError(output.decode(errors="replace").strip())
+
+    async def start(self) -> None:
+        self.process = await asyncio.create_subprocess_exec(
+            self.binary,
+            "-W",
+            "-db",
+            "-f",
+            str(self.config),
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+            start_new_session=True,
+        )
+        self._logs = asyncio.create_task(self._relay_logs(self.process))
+        log.info("haproxy started (master pid %d)", self.process.pid)
+
+    async def _relay_logs(self, process: asyncio.subprocess.Process) -> None:
+        assert process.stdout is not None
+        async for line in process.stdout:
+            log.info("haproxy: %s", line.decode(errors="replace").rstrip())
+
+    async def apply(self) -> None:
+        """Loads the configuration now in the file: starts HAProxy, or reloads it seamlessly."""
+        await self.check()
+        if not self.running:
+            await self.start()
+            return
+        assert self.process is not None
+        self.process.send_signal(signal.SIGUSR2)
+        log.info("haproxy reloaded")
+
+    async def stop(self) -> None:
+        """SIGUSR1 (soft stop: the workers finish their connections), then SIGTERM."""
+        process = self.process
+        if process is None or process.returncode is not None:
+            return
+        process.send_signal(signal.SIGUSR1)
+        try:
+            async with asyncio.timeout(10):
+                await process.wait()
+        except TimeoutError:
+            process.terminate()
+            await process.wait()
+        if self._logs is not None:
+            await asyncio.gather(self._logs, return_exceptions=True)
