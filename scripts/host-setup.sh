@@ -56,6 +56,9 @@ if $tests; then
     crun:crun
     nodejs:node
     npm:npm
+    # The ingress controller's tests (tests/integration/ingress) and benchmark (bench/ingress).
+    haproxy:haproxy
+    wrk:wrk
   )
 fi
 missing=()
