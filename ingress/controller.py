@@ -73,7 +73,7 @@ class IngressController:
             options.healthz_port,
             str(state),
         )
-        self.haproxy = HAProxy(options.haproxy, self.paths.config)
+        self.haproxy = HAProxy(options.haproxy, self.paths.config, self._haproxy_exited)
         # What the served Ingresses name: a change elsewhere does not queue a sync.
         self._referenced: set[str] = set()
         self._reported: set[tuple[str, str, str]] = set()
@@ -82,6 +82,10 @@ class IngressController:
     # ------------------------------------------------------------------ handlers
     def _enqueue(self, *_: object) -> None:
         self.queue.add(SYNC)
+
+    def _haproxy_exited(self) -> None:
+        # Started again by a sync, with back-off when it keeps failing.
+        self.queue.add_rate_limited(SYNC)
 
     def _on_ingress(self, ing: networking_pb2.Ingress) -> None:
         if self.served(ing):

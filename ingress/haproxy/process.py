@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+from collections.abc import Callable
 from pathlib import Path
 
 log = logging.getLogger(__name__)
@@ -19,11 +20,14 @@ class HAProxyError(Exception):
 
 
 class HAProxy:
-    def __init__(self, binary: str, config: Path) -> None:
+    def __init__(self, binary: str, config: Path, on_exit: Callable[[], None]) -> None:
+        """`on_exit` is called when the master exits unasked (the next apply starts it again)."""
         self.binary = binary
         self.config = config
+        self.on_exit = on_exit
         self.process: asyncio.subprocess.Process | None = None
         self._logs: asyncio.Task[None] | None = None
+        self._stopping = False
 
     @property
     def running(self) -> bool:
@@ -59,9 +63,15 @@ class HAProxy:
         log.info("haproxy started (master pid %d)", self.process.pid)
 
     async def _relay_logs(self, process: asyncio.subprocess.Process) -> None:
+        """Its output into the controller's log until it exits; an exit not asked for is
+        reported."""
         assert process.stdout is not None
         async for line in process.stdout:
             log.info("haproxy: %s", line.decode(errors="replace").rstrip())
+        code = await process.wait()
+        if not self._stopping:
+            log.warning("haproxy exited with status %d", code)
+            self.on_exit()
 
     async def apply(self) -> None:
         """Loads the configuration now in the file: starts HAProxy, or reloads it seamlessly."""
@@ -76,6 +86,7 @@ class HAProxy:
     async def stop(self) -> None:
         """SIGUSR1 (soft stop: the workers finish their connections), then SIGTERM."""
         process = self.process
+        self._stopping = True
         if process is None or process.returncode is not None:
             return
         process.send_signal(signal.SIGUSR1)

@@ -1,18 +1,16 @@
-"""What the ingress controller's integration tests stand on: backend HTTP servers on loopback
+"""What the ingress controller's integration tests stand on: backend HTTP servers on the host
 standing in for pods (each answers with its name and the path it was asked for), a Service with
-EndpointSlices naming them, a real `python -m ingress` process with real HAProxy, a CA and its
-certificates for TLS Secrets, and requests as a client sends them (a Host header, or SNI)."""
+EndpointSlices naming them, a real `python -m ingress` process with real HAProxy, and requests as
+a client sends them (a Host header; TLS in tests/tls_hosts.py)."""
 
 from __future__ import annotations
 
 import asyncio
-import datetime
 import http.client
 import http.server
 import os
 import signal
 import socket
-import ssl
 import subprocess
 import sys
 import tempfile
@@ -22,12 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
-
-from podplane.api.core.v1 import core_pb2, service_pb2
+from podplane.api.core.v1 import service_pb2
 from podplane.api.discovery.v1 import discovery_pb2
 from podplane.apimachinery import manifest
 from podplane.client.clientset import Client
@@ -184,79 +177,3 @@ def get(port: int, host: str, path: str) -> tuple[int, str]:
         return response.status, response.read().decode()
     finally:
         conn.close()
-
-
-def get_tls(
-    port: int, host: str, path: str, cafile: str | None
-) -> tuple[int, str, x509.Certificate]:
-    """GET https://HOST/PATH through 127.0.0.1:PORT with SNI HOST, verified against `cafile`
-    (None: not verified): (status, body, the certificate served)."""
-    context = ssl.create_default_context(cafile=cafile)
-    if cafile is None:
-        context.check_hostname = False
-        context.verify_mode = ssl.CERT_NONE
-    with socket.create_connection(("127.0.0.1", port), timeout=5) as raw:
-        with context.wrap_socket(raw, server_hostname=host) as tls:
-            der = tls.getpeercert(binary_form=True)
-            assert der is not None
-            tls.sendall(
-                f"GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n".encode()
-            )
-            data = b""
-            while chunk := tls.recv(65536):
-                data += chunk
-    head, _, body = data.partition(b"\r\n\r\n")
-    status = int(head.split()[1])
-    return status, body.decode(), x509.load_der_x509_certificate(der)
-
-
-@dataclass(frozen=True)
-class CA:
-    key: ec.EllipticCurvePrivateKey
-    cert: x509.Certificate
-    path: str
-
-    @classmethod
-    def make(cls, folder: Path) -> CA:
-        key = ec.generate_private_key(ec.SECP256R1())
-        name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "ingress-test-ca")])
-        now = datetime.datetime.now(datetime.UTC)
-        cert = (
-            x509.CertificateBuilder()
-            .subject_name(name)
-            .issuer_name(name)
-            .public_key(key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now - datetime.timedelta(minutes=5))
-            .not_valid_after(now + datetime.timedelta(days=1))
-            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-            .sign(key, hashes.SHA256())
-        )
-        path = folder / "ca.crt"
-        path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-        return cls(key, cert, str(path))
-
-    def tls_secret(self, namespace: str, name: str, host: str) -> core_pb2.Secret:
-        """A kubernetes.io/tls Secret with a certificate for `host` signed by this CA."""
-        key = ec.generate_private_key(ec.SECP256R1())
-        now = datetime.datetime.now(datetime.UTC)
-        cert = (
-            x509.CertificateBuilder()
-            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, host)]))
-            .issuer_name(self.cert.subject)
-            .public_key(key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now - datetime.timedelta(minutes=5))
-            .not_valid_after(now + datetime.timedelta(days=1))
-            .add_extension(x509.SubjectAlternativeName([x509.DNSName(host)]), critical=False)
-            .sign(self.key, hashes.SHA256())
-        )
-        secret = core_pb2.Secret(type="kubernetes.io/tls")
-        secret.metadata.name, secret.metadata.namespace = name, namespace
-        secret.data["tls.crt"] = cert.public_bytes(serialization.Encoding.PEM)
-        secret.data["tls.key"] = key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-        return secret

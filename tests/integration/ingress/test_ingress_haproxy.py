@@ -23,14 +23,13 @@ from podplane.api.networking.v1 import networking_pb2
 from podplane.apimachinery import manifest
 from podplane.client.clientset import Client
 from tests.integration.ingress.ingress_support import (
-    CA,
     IngressProcess,
     backend_server,
     get,
-    get_tls,
     service_with_endpoints,
 )
 from tests.support import eventually, new_namespace
+from tests.tls_hosts import CA, get_tls
 
 PUBLISHED = "192.0.2.10"
 
