@@ -134,6 +134,9 @@ async def test_host_and_path_routing(
             {"host": "*.wild.example.com", "http": {"paths": [path("/", "Prefix", "wild")]}},
         ]
     }
+    # Another controller's: ignored, though created first.
+    other = {"rules": [{"host": "a.example.com", "http": {"paths": [path("/", "Exact", "wild")]}}]}
+    await client.ingresses.create(ingress(ns, "another-class", "nginx-example", other))
     await client.ingresses.create(ingress(ns, "routes", class_name, spec))
     port = process.http_port
     await answers(port, "a.example.com", "/foo", (200, "exact /foo"))
@@ -159,6 +162,8 @@ async def test_host_and_path_routing(
         return [i.ip for i in ing.status.load_balancer.ingress] == [PUBLISHED]
 
     await eventually(published, 30, what="status.loadBalancer.ingress")
+    ignored = await client.ingresses.get("another-class", ns)
+    assert not ignored.status.load_balancer.ingress
     await client.ingresses.create(
         ingress(
             ns,
