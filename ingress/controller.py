@@ -77,6 +77,7 @@ class IngressController:
         # What the served Ingresses name: a change elsewhere does not queue a sync.
         self._referenced: set[str] = set()
         self._reported: set[tuple[str, str, str]] = set()
+        self._unloaded = False
         self.syncs = 0
 
     # ------------------------------------------------------------------ handlers
@@ -178,9 +179,12 @@ class IngressController:
             str(self.paths.default_certificate),
             str(self.paths.crt_list),
         )
-        changed |= write_if_changed(self.paths.config, rendered.encode())
-        if changed or not self.haproxy.running:
+        # Written files stay to load until a load succeeds: a sync retried after a failed one
+        # finds them unchanged.
+        self._unloaded |= write_if_changed(self.paths.config, rendered.encode()) or changed
+        if self._unloaded or not self.haproxy.running:
             await self.haproxy.apply()
+            self._unloaded = False
         self.syncs += 1
         self._report(routing.problems)
         await self._publish(served)

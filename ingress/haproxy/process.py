@@ -2,7 +2,8 @@
 which starts new workers on the listening sockets it keeps (handed over through the stats socket's
 expose-fd listeners) while the old ones finish their connections, so that no connection is
 refused during a reload. A configuration HAProxy refuses (`-c`) is not loaded: the old one
-serves on."""
+serves on. Each load is awaited until the master reports it ("Loading success."): a SIGUSR2 sent
+while the master re-executes itself for the previous one would be lost."""
 
 from __future__ import annotations
 
@@ -13,6 +14,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 log = logging.getLogger(__name__)
+
+LOADED, FAILED = "Loading success.", "Loading failure!"
+LOAD_TIMEOUT = 10.0  # seconds for HAProxy to load a checked configuration (well under 1 s)
 
 
 class HAProxyError(Exception):
@@ -28,6 +32,8 @@ class HAProxy:
         self.process: asyncio.subprocess.Process | None = None
         self._logs: asyncio.Task[None] | None = None
         self._stopping = False
+        # The outcome of the load under way: True once loaded, False if refused.
+        self._loading: asyncio.Future[bool] | None = None
 
     @property
     def running(self) -> bool:
@@ -49,6 +55,7 @@ class HAProxy:
             raise HAProxyError(output.decode(errors="replace").strip())
 
     async def start(self) -> None:
+        self._loading = asyncio.get_running_loop().create_future()
         self.process = await asyncio.create_subprocess_exec(
             self.binary,
             "-W",
@@ -61,14 +68,20 @@ class HAProxy:
         )
         self._logs = asyncio.create_task(self._relay_logs(self.process))
         log.info("haproxy started (master pid %d)", self.process.pid)
+        await self._loaded()
 
     async def _relay_logs(self, process: asyncio.subprocess.Process) -> None:
         """Its output into the controller's log until it exits; an exit not asked for is
         reported."""
         assert process.stdout is not None
-        async for line in process.stdout:
-            log.info("haproxy: %s", line.decode(errors="replace").rstrip())
+        async for raw in process.stdout:
+            line = raw.decode(errors="replace").rstrip()
+            log.info("haproxy: %s", line)
+            if (LOADED in line or FAILED in line) and self._loading and not self._loading.done():
+                self._loading.set_result(LOADED in line)
         code = await process.wait()
+        if self._loading is not None and not self._loading.done():
+            self._loading.set_result(False)
         if not self._stopping:
             log.warning("haproxy exited with status %d", code)
             self.on_exit()
@@ -80,8 +93,20 @@ class HAProxy:
             await self.start()
             return
         assert self.process is not None
+        self._loading = asyncio.get_running_loop().create_future()
         self.process.send_signal(signal.SIGUSR2)
+        await self._loaded()
         log.info("haproxy reloaded")
+
+    async def _loaded(self) -> None:
+        assert self._loading is not None
+        try:
+            async with asyncio.timeout(LOAD_TIMEOUT):
+                loaded = await self._loading
+        except TimeoutError:
+            raise HAProxyError(f"no load reported in {LOAD_TIMEOUT:.0f}s") from None
+        if not loaded:
+            raise HAProxyError("haproxy did not load the configuration (its log says why)")
 
     async def stop(self) -> None:
         """SIGUSR1 (soft stop: the workers finish their connections), then SIGTERM."""

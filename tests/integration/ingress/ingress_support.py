@@ -154,6 +154,26 @@ class IngressProcess:
         except AssertionError as e:
             raise AssertionError(f"{e}; its log:\n{self.log()}") from None
 
+    def cpu_seconds(self) -> float:
+        """The CPU time (user and system) of the process and its descendants (HAProxy's master
+        and workers) so far, from /proc."""
+        ticks = os.sysconf("SC_CLK_TCK")
+        stats: dict[int, tuple[int, float]] = {}  # pid -> (parent, seconds)
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                fields = (entry / "stat").read_text().rpartition(")")[2].split()
+            except OSError:
+                continue  # exited meanwhile
+            stats[int(entry.name)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / ticks)
+        family, total = {self.process.pid}, 0.0
+        for pid in sorted(stats):  # children have higher pids than their parents, mostly
+            if pid in family or stats[pid][0] in family:
+                family.add(pid)
+                total += stats[pid][1]
+        return total
+
     def stop(self) -> str:
         """SIGTERM, then its log; it must stop within 15 s."""
         if self.process.poll() is None:
