@@ -183,6 +183,12 @@ up: host prepare
 	  $(COMPOSE) ps -a >&2; $(COMPOSE) logs --tail 30 >&2; exit 1
 	fi
 	scripts/wait-cluster.sh $(WAIT_TIMEOUT) $(MAKE_STARTED)
+	# The ingress controller's address: its LoadBalancer Service's, from the pool (up to 60 s).
+	for ((i = 0; i < 120; i++)); do
+	  ingress=$$($(VENV)/bin/kubectl --kubeconfig build/kubeconfig -n ingress-haproxy get service \
+	    ingress-haproxy -o jsonpath='{.status.loadBalancer.ingress[0].ip}' 2>/dev/null) || true
+	  [[ -n $$ingress ]] && break; sleep 0.5
+	done
 	printf '%s\n' "" "podplane is up $$(awk -v s=$(MAKE_STARTED) -v n=$$(date +%s.%N) 'BEGIN { printf "%.0f", n - s }') s after make started: apiserver on localhost:$(APISERVER_PORT), Prometheus on $(PROMETHEUS_URL). Try:" \
 	  "  export PATH=$$PWD/$(VENV)/bin:\$$PATH" \
 	  "  export PODPLANE_CA=$$PWD/build/pki/ca.crt PODPLANE_CERT=$$PWD/build/pki/admin.crt PODPLANE_KEY=$$PWD/build/pki/admin.key" \
@@ -192,6 +198,7 @@ up: host prepare
 	  "  grpcurl -cacert build/pki/ca.crt -cert build/pki/admin.crt -key build/pki/admin.key localhost:$(APISERVER_PORT) list" \
 	  "  docker compose exec node-1 ctr -n k8s.io containers list   # node-1's pods' containers" \
 	  "  $(PROMETHEUS_URL)/graph?g0.expr=code_verb:apiserver_request_total:rate1m    # requests/s" \
+	  "  http://$${ingress:-<pending>}   # Ingresses (ingress-haproxy)" \
 	  "  make down                               # stop the cluster, delete its data"
 
 wait:
@@ -259,7 +266,7 @@ lint: $(VENV_STAMP)
 	@$(call timed,lint)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy podplane apiserver scheduler kubelet controller proxy podctl bench clusterdns metricsserver adm netpol tests
+	$(VENV)/bin/mypy podplane apiserver scheduler kubelet controller proxy podctl bench clusterdns metricsserver adm netpol ingress tests
 
 # Test processes side by side (pytest-xdist); each integration worker has its own etcd, apiserver
 # and containerd (tests/integration/conftest.py), and runs whole modules (--dist loadscope: their

@@ -15,6 +15,7 @@ from bench.cluster_dns import benchmark as cluster_dns
 from bench.cluster_idle import benchmark as cluster_idle
 from bench.custom_resources import benchmark as custom_resources
 from bench.high_availability import benchmark as high_availability
+from bench.ingress import benchmark as ingress
 from bench.kube_proxy import programming as service_programming
 from bench.kube_proxy import sync as kube_proxy_sync
 from bench.netpol import sync as netpol_sync
@@ -49,6 +50,8 @@ podplane-bench: benchmarks and load tests of a podplane control plane.
                           [--syncs K] [--out FILE]
     podplane-bench service-programming [--services N] [--server HOST:PORT] [--out FILE]
     podplane-bench dns [--queries N] [--name NAME] [--server HOST:PORT] [--out FILE]
+    podplane-bench ingress [--seconds S] [--connections C] [--node NODE] [--server HOST:PORT]
+                           [--out FILE]
     podplane-bench statefulset [--replicas N] [--policies OrderedReady,Parallel]
                                [--claims both|without|with] [--server HOST:PORT] [--out FILE]
     podplane-bench high-availability [--kills N] [--clients C] [--seconds S]
@@ -256,6 +259,7 @@ def build_parser() -> argparse.ArgumentParser:
     netpol_sync.add_parser(sub, _positive)
     service_programming.add_parser(sub, _positive)
     _add_dns(sub)
+    ingress.add_parser(sub)
     statefulset_scale.add_parser(sub, _positive)
     high_availability.add_parser(sub)
     cluster_idle.add_parser(sub)
@@ -317,6 +321,8 @@ def main(argv: list[str] | None = None) -> int:
         return high_availability.run(high_availability.options_from(args))
     if args.command == "idle":
         return cluster_idle.run(cluster_idle.options_from(args))
+    if args.command == "ingress":
+        return ingress.run(ingress.options_from(args))
     if args.command == "autoscaling":
         return autoscaling.run(autoscaling.options_from(args))
     parser.error(f"unknown command {args.command}")

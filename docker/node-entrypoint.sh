@@ -333,8 +333,8 @@ setup_pod_resolver
 # --- 5. pod images ------------------------------------------------------------------------------
 # Archives in `docker save`'s format, made when the image was built (docker/node.Dockerfile, stage
 # images; docker/image-archive.py): pods (busybox, the pause sandbox), components (the add-ons'
-# image under three names, podplane/kube-proxy:dev, podplane/clusterdns:dev and
-# podplane/metrics-server:dev) and control-plane.
+# image under four names, podplane/kube-proxy:dev, podplane/clusterdns:dev,
+# podplane/metrics-server:dev and podplane/ingress-haproxy:dev) and control-plane.
 # Streamed into the runtime the kubelet runs pods with (containerd's k8s.io namespace, as `kind
 # load docker-image` does, or the inner engine), before the kubelet starts: kube-proxy's pod is
 # the first this node runs (no Service works on it before), and must not wait out an image pull

@@ -48,6 +48,10 @@ RUN apt-get update \
 # their database, perl, time zones, iconv's converters, translations, manuals), which each node
 # would store and unpack at every start, all nodes at once. Its upper layer is the app's.
 FROM netbase AS components-base
+# HAProxy: the ingress controller's data plane (docker/addons/ingress-haproxy.yaml).
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends haproxy \
+ && rm -rf /var/lib/apt/lists/*
 COPY requirements.txt docker/install-venv.sh /tmp/podplane/
 COPY build/wheelhouse/ /tmp/podplane/wheelhouse/
 RUN rm -rf /var/lib/apt/lists/* /var/cache/apt/* \
@@ -94,10 +98,11 @@ RUN python3 /usr/local/bin/image-archive layer /root-fs /layers/app && rm -rf /r
 
 # The images: their manifests and configs, over the layers' digests alone. busybox and the pause
 # sandbox (the same busybox, a command that exits at once on SIGTERM/SIGINT); the add-ons, one
-# image under four names: podplane/clusterdns:dev (docker/addons/cluster-dns.yaml),
-# podplane/kube-proxy:dev (docker/addons/kube-proxy.yaml) and podplane/metrics-server:dev
-# (docker/addons/metrics-server.yaml), and podplane/network-policies:dev
-# (docker/addons/network-policies.yaml), whose pods name their commands.
+# image under five names: podplane/clusterdns:dev (docker/addons/cluster-dns.yaml),
+# podplane/kube-proxy:dev (docker/addons/kube-proxy.yaml), podplane/metrics-server:dev
+# (docker/addons/metrics-server.yaml), podplane/network-policies:dev
+# (docker/addons/network-policies.yaml) and podplane/ingress-haproxy:dev
+# (docker/addons/ingress-haproxy.yaml), whose pods name their commands.
 FROM layer-tool AS images
 COPY --from=busybox-layer /layers/busybox/diff_id /layers/busybox/
 COPY --from=components-base-layer /layers/components-base/diff_id /layers/components-base/
@@ -107,7 +112,8 @@ RUN set -e; image() { python3 /usr/local/bin/image-archive image "$@" --layers /
     image /images/pods --layer busybox --tag podplane/pause:3.9 \
       --cmd '["sh", "-c", "trap \"exit 0\" TERM INT; while :; do sleep 3600 & wait $!; done"]'; \
     image /images/components --layer components-base --layer app \
-      --tag podplane/clusterdns:dev --tag podplane/kube-proxy:dev --tag podplane/metrics-server:dev \
+      --tag podplane/clusterdns:dev --tag podplane/ingress-haproxy:dev \
+      --tag podplane/kube-proxy:dev --tag podplane/metrics-server:dev \
       --tag podplane/network-policies:dev \
       --cmd '["python", "-m", "clusterdns"]' \
       --env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin

@@ -57,6 +57,9 @@ if $tests; then
     containernetworking-plugins:/usr/lib/cni/bridge
     nodejs:node
     npm:npm
+    # The ingress controller's tests (tests/integration/ingress) and benchmark (bench/ingress).
+    haproxy:haproxy
+    wrk:wrk
   )
 fi
 missing=()

@@ -222,6 +222,16 @@ E2E = [
         ("servers.*.count", "servers.*.per_second", "servers.*.p99"),
     ),
     Smoke(
+        ("ingress", "--server", E2E_SERVER, "--seconds", "2", "--connections", "4", "--out", OUT),
+        (
+            "create_to_routed_s",
+            "ingress.per_second",
+            "ingress.p99",
+            "cluster_ip.per_second",
+            "cluster_ip.p99",
+        ),
+    ),
+    Smoke(
         (
             "statefulset",
             "--server",

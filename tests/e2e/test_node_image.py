@@ -24,6 +24,7 @@ IMAGES = {
     "docker.io/podplane/kube-proxy:dev",
     "docker.io/podplane/metrics-server:dev",
     "docker.io/podplane/clusterdns:dev",
+    "docker.io/podplane/ingress-haproxy:dev",
 }
 
 # Runs in the container: seed_containerd as the entrypoint runs it, then a containerd on the
@@ -145,10 +146,10 @@ echo "kept: $(ls /var/lib/containerd/kept)"
     )
     assert out.splitlines() == [
         "images: ",
-        "node-entrypoint: loaded podplane/clusterdns:dev podplane/kube-proxy:dev "
-        "podplane/metrics-server:dev into containerd",
-        "images: docker.io/podplane/clusterdns:dev docker.io/podplane/kube-proxy:dev "
-        "docker.io/podplane/metrics-server:dev",
+        "node-entrypoint: loaded podplane/clusterdns:dev podplane/ingress-haproxy:dev "
+        "podplane/kube-proxy:dev podplane/metrics-server:dev into containerd",
+        "images: docker.io/podplane/clusterdns:dev docker.io/podplane/ingress-haproxy:dev "
+        "docker.io/podplane/kube-proxy:dev docker.io/podplane/metrics-server:dev",
         "kept: /var/lib/containerd/kept",
     ]
 

@@ -26,6 +26,7 @@ PACKAGES = (
     "clusterdns",
     "metricsserver",
     "netpol",
+    "ingress",
 )
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
 

@@ -27,6 +27,7 @@ SERVICES = (
     "metricsserver",
     "adm",
     "netpol",
+    "ingress",
 )
 
 # The layers, highest first, as an import-linter layers contract lists them: a module may import
