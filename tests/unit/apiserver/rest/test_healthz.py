@@ -22,9 +22,7 @@ HEALTHY = {"readyz": [check("ping"), check("etcd"), check("shutdown")]}
 FAILING = {"readyz": [check("ping"), check("etcd", "etcd did not answer within 2s")]}
 
 
-async def answer(
-    checks: HealthChecks, path: str, *query: tuple[str, str]
-) -> tuple[int, str, str]:
+async def answer(checks: HealthChecks, path: str, *query: tuple[str, str]) -> tuple[int, str, str]:
     reply = await healthz.serve(checks, path, MultiDict(query))
     assert reply is not None and reply.text is not None
     return reply.status, reply.headers["Content-Type"], reply.text
