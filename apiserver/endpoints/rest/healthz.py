@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from urllib.parse import parse_qs
 
 from aiohttp import web
-from multidict import MultiMapping
 
 from apiserver.endpoints.health import HealthCheck, HealthChecks
 
@@ -27,8 +27,9 @@ def _quoted(names: Sequence[str]) -> str:
     return ",".join(f'"{n}"' for n in names)
 
 
-async def serve(checks: HealthChecks, path: str, query: MultiMapping[str]) -> web.Response | None:
-    """The answer to `path` (/healthz, /livez/etcd, ...), or None when it names no check."""
+async def serve(checks: HealthChecks, path: str, query_string: str) -> web.Response | None:
+    """The answer to `path` (/healthz, /livez/etcd, ...) with its query, or None when it names
+    no check."""
     endpoint, _, check_name = path.strip("/").partition("/")
     listed = checks.get(endpoint)
     if listed is None:
@@ -41,11 +42,13 @@ async def serve(checks: HealthChecks, path: str, query: MultiMapping[str]) -> we
         if reason is not None:
             return _text(f"internal server error: {reason}\n", 500)
         return _text("ok")
-    return await _root(endpoint, listed, query)
+    return await _root(endpoint, listed, parse_qs(query_string, keep_blank_values=True))
 
 
-async def _root(name: str, checks: Sequence[HealthCheck], query: MultiMapping[str]) -> web.Response:
-    excluded = set(query.getall("exclude", []))
+async def _root(
+    name: str, checks: Sequence[HealthCheck], query: dict[str, list[str]]
+) -> web.Response:
+    excluded = set(query.get("exclude", []))
     lines: list[str] = []
     failed: list[str] = []
     for check in checks:

@@ -84,7 +84,7 @@ def nonresource_handler(
         if path.startswith("/openapi/"):
             return openapi.serve(request, path, documents)
         if path.split("/")[1] in health:
-            answer = await healthz.serve(health, path, request.query)
+            answer = await healthz.serve(health, path, request.query_string)
             if answer is not None:
                 return answer
         if issuer is not None and path in (openid.CONFIG_PATH, openid.JWKS_PATH):
