@@ -51,6 +51,7 @@ from apiserver.controlplane.admission_policy import (
     validating_admission_policy,
 )
 from apiserver.controlplane.identity import IdentityLease, IdentityLeaseGC
+from apiserver.endpoints import health
 from apiserver.endpoints.grpc.door import grpc_server
 from apiserver.endpoints.metrics import REGISTERED_WATCHERS
 from apiserver.endpoints.rest.door import RestServer, rest_application
@@ -64,7 +65,7 @@ from apiserver.flowcontrol.priority_and_fairness import (
     PriorityAndFairness,
 )
 from apiserver.objects import T
-from apiserver.options.advertise import default_advertise_address
+from apiserver.options.advertise import default_advertise_address, external_address
 from apiserver.options.aggregator import AggregatorOptions
 from apiserver.options.etcd import WatchCacheOptions
 from apiserver.options.secure_serving import SecureServing
@@ -332,6 +333,7 @@ class APIServer:
         """The gRPC door, the REST door over the same verbs, authorizer and flow control, and
         the token port."""
         sec = self.security
+        self.health = health.ServerHealth(self.etcd, self.cachers)
         self.server = grpc_server(
             self.address,
             self.apis,
@@ -353,16 +355,16 @@ class APIServer:
                     authorizer=self.authorizer,
                     flow_control=self.flow_control,
                     security=sec,
-                    ready=lambda: self._ready,
+                    health=self.health.checks(),
                     authenticator=self.authenticator,
                     tokens=self.tokens,
                     aggregation=self.aggregation,
+                    external_address=external_address(self.advertise_address, self.rest_address),
                 ),
                 host.strip("[]") or "0.0.0.0",
                 int(port),
                 sec,
             )
-        self._ready = False
         # The token port: TLS, no client certificate, bearer tokens (see options/secure_serving).
         self.token_port = (
             self.server.add_port(
@@ -426,25 +428,30 @@ class APIServer:
         await self.server.start()
         await self.server.set_serving(False)
         await wait_until_ready(self.etcd, etcd_timeout)
-        await poststart.ensure_system_namespaces(self.stores["namespaces"])
-        await poststart.repair_service_allocations(self.etcd, self.service_allocator)
+        hooks = self.health.hooks  # each one's /readyz check passes once it has run
+        namespaces = poststart.ensure_system_namespaces(self.stores["namespaces"])
+        await hooks.run("start-system-namespaces-controller", namespaces)
+        repair = poststart.repair_service_allocations(self.etcd, self.service_allocator)
+        await hooks.run("start-service-ip-repair-controllers", repair)
         for cacher in self.cachers.values():
             cacher.start()
         for cacher in self.cachers.values():
             await cacher.wait_ready(etcd_timeout)
-        await poststart.ensure_bootstrap_policy_seen(
+        hooks.done(*health.CACHE_HOOKS)
+        policy = poststart.ensure_bootstrap_policy_seen(
             self.stores["clusterroles"],
             self.stores["clusterrolebindings"],
             self.rbac_policy,
             etcd_timeout,
         )
-        await ensure_system_priority_classes(self.stores["priorityclasses"])
+        await hooks.run("rbac/bootstrap-roles", policy)
+        priorities = ensure_system_priority_classes(self.stores["priorityclasses"])
+        await hooks.run("scheduling/bootstrap-system-priority-classes", priorities)
         if self.rest is not None:
             await self.rest.start()
         await self.server.set_serving(True)
-        self._ready = True
         self._tasks.append(
-            asyncio.create_task(poststart.watch_etcd_health(self.etcd, self._set_serving))
+            asyncio.create_task(poststart.watch_etcd_health(self.etcd, self.server.set_serving))
         )
         self.kubernetes_service = self._kubernetes_service()
         with contextlib.suppress(*kubernetes_service.FAILURES):  # retried every 10 s
@@ -454,6 +461,7 @@ class APIServer:
         loops += [self.autoregister.run(), self.policy_status.run(), *self.aggregation.loops()]
         loops += [poststart.repair_loop(self.etcd, self.service_allocator)]
         self._tasks.extend(asyncio.create_task(loop) for loop in loops)
+        hooks.done(*health.CONTROLLER_HOOKS)
         if self.compaction_interval > 0:
             self._tasks.append(asyncio.create_task(self.compactor.run()))
         log.info("apiserver serving on port %d (etcd %s)", self.port, ",".join(self.etcd_endpoints))
@@ -473,10 +481,6 @@ class APIServer:
             port=self.rest_port or self.port,
         )
 
-    async def _set_serving(self, serving: bool) -> None:
-        await self.server.set_serving(serving)
-        self._ready = serving
-
     async def stop(self, grace: float = 5.0) -> None:
         for task in self._tasks:
             task.cancel()
@@ -484,7 +488,7 @@ class APIServer:
         if reconciler is not None:
             await reconciler.stop()
         await self.server.set_serving(False)
-        self._ready = False
+        self.health.shutting_down = True
         for cacher in self.cachers.values():
             await cacher.stop()  # ends the watch streams, so the server stops without waiting
         await self.custom_resources.stop()

@@ -1,12 +1,12 @@
 """The bootstrap policy as objects (plugin/pkg/auth/authorizer/rbac/bootstrappolicy): Kubernetes'
 user-facing roles (cluster-admin, and admin, edit and view aggregated from the
 system:aggregate-to-* roles), the system:* roles every identity needs (basic-user, discovery,
-public-info-viewer, monitoring) and podplane's components' roles of apiserver/auth/policy.py, with
-their ClusterRoleBindings. Every object is labelled kubernetes.io/bootstrapping: rbac-defaults and
-annotated rbac.authorization.kubernetes.io/autoupdate: "true". Besides them, the bindings
-`kubeadm init` makes for nodes joining with a bootstrap token (kubeadm_cluster_role_bindings).
-The objects are built by bootstrap_objects.py; the user-facing roles are
-bootstrap_aggregated_roles.py's."""
+public-info-viewer, monitoring, service-account-issuer-discovery) and podplane's components'
+roles of apiserver/auth/policy.py, with their ClusterRoleBindings. Every object is labelled
+kubernetes.io/bootstrapping: rbac-defaults and annotated
+rbac.authorization.kubernetes.io/autoupdate: "true". Besides them, the bindings `kubeadm init`
+makes for nodes joining with a bootstrap token (kubeadm_cluster_role_bindings). The objects are
+built by bootstrap_objects.py; the user-facing roles are bootstrap_aggregated_roles.py's."""
 
 from __future__ import annotations
 
@@ -27,6 +27,7 @@ from apiserver.auth.user import (
     AUTHENTICATED_GROUP,
     MASTERS_GROUP,
     NODES_GROUP,
+    SERVICE_ACCOUNTS_GROUP,
     UNAUTHENTICATED_GROUP,
 )
 from podplane.api.meta.v1 import meta_pb2
@@ -35,6 +36,8 @@ from podplane.apimachinery import resources
 from podplane.bootstraptoken.api import KUBEADM_NODE_GROUP
 from podplane.rbac.aggregation import aggregated_rules
 
+# Who may read the service account issuer discovery documents: service accounts, by default.
+ISSUER_DISCOVERY = "system:service-account-issuer-discovery"
 # The role of the "viewers" group: today's read-everything-but-secrets (policy.py's view).
 VIEWER_ROLE = "podplane:viewer"
 _GROUPS = {r.plural: r.api_version.rpartition("/")[0] for r in resources.SERVED}
@@ -70,6 +73,7 @@ def _system_roles() -> list[rbac_pb2.ClusterRole]:
         cluster_role("system:discovery", [rule(("get",), urls=policy.DISCOVERY)]),
         cluster_role("system:public-info-viewer", [rule(("get",), urls=policy.PUBLIC_INFO)]),
         cluster_role("system:monitoring", [rule(("get",), urls=policy.MONITORING)]),
+        cluster_role(ISSUER_DISCOVERY, [rule(("get",), urls=policy.ISSUER_DISCOVERY)]),
     ]
 
 
@@ -243,6 +247,7 @@ def cluster_role_bindings() -> list[rbac_pb2.ClusterRoleBinding]:
             "system:public-info-viewer", groups=(AUTHENTICATED_GROUP, UNAUTHENTICATED_GROUP)
         ),
         cluster_role_binding("system:monitoring", groups=(policy.MONITORING_GROUP,)),
+        cluster_role_binding(ISSUER_DISCOVERY, groups=(SERVICE_ACCOUNTS_GROUP,)),
     ]
     # podplane's controller-manager runs its controllers as one identity.
     for role in (CERTIFICATE_CONTROLLER_ROLE, HPA_CONTROLLER_ROLE):

@@ -232,16 +232,7 @@ def rules_allow(
 # Non-resource URLs (a rule's nonResourceURLs; "/x/*" matches below /x) of
 # system:public-info-viewer (everyone, signed in or not), system:discovery (the signed in) and
 # system:monitoring.
-PUBLIC_INFO = (
-    "/healthz",
-    "/healthz/*",
-    "/livez",
-    "/livez/*",
-    "/readyz",
-    "/readyz/*",
-    "/version",
-    "/version/",
-)
+PUBLIC_INFO = ("/livez", "/readyz", "/healthz", "/version", "/version/")
 DISCOVERY = (
     "/api",
     "/api/*",
@@ -263,3 +254,5 @@ MONITORING = (
     "/readyz/*",
 )
 MONITORING_GROUP = "system:monitoring"
+# The service account issuer discovery documents (apiserver/auth/serviceaccount/openid.py).
+ISSUER_DISCOVERY = ("/.well-known/openid-configuration", "/openid/v1/jwks")

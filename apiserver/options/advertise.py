@@ -1,6 +1,6 @@
 """The address the apiserver publishes as the `kubernetes` Service's endpoint
 (--advertise-address; kube-apiserver's default: the bind address, else the address of the host's
-default route)."""
+default route), and its external address (that address and the secure port)."""
 
 from __future__ import annotations
 
@@ -27,3 +27,11 @@ def default_advertise_address(bind_host: str) -> str | None:
         except OSError:
             return None
     return None if ipaddress.ip_address(address).is_loopback else address
+
+
+def external_address(advertise_address: str | None, serving_address: str) -> str:
+    """HOST:PORT clients reach the REST door at (kube-apiserver's ExternalAddress, where the
+    issuer discovery's default jwks_uri points): the advertised address and the serving port."""
+    bind_host, _, port = serving_address.rpartition(":")
+    host = advertise_address or default_advertise_address(bind_host) or bind_host.strip("[]")
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"

@@ -1,20 +1,24 @@
 """kube-apiserver's service account token flags: --service-account-issuer (repeatable: the first
 issues, every one is accepted), --service-account-signing-key-file (the RSA key that signs),
---service-account-key-file (repeatable: the public keys that verify; default, the signing key's)
-and --api-audiences (the audiences the API accepts; default, the issuers)."""
+--service-account-key-file (repeatable: the public keys that verify; default, the signing key's),
+--api-audiences (the audiences the API accepts; default, the issuers) and
+--service-account-jwks-uri (the jwks_uri of the issuer discovery document)."""
 
 from __future__ import annotations
 
 import argparse
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from apiserver.auth.serviceaccount import keys
+from apiserver.auth.serviceaccount import keys, openid
 from apiserver.auth.serviceaccount.authenticator import Lookups, ServiceAccountTokenAuthenticator
 from apiserver.auth.serviceaccount.issuer import TokenIssuer
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -23,6 +27,7 @@ class ServiceAccountOptions:
     signing_key_file: str
     key_files: tuple[str, ...] = ()
     api_audiences: tuple[str, ...] = ()
+    jwks_uri: str = ""
 
     @cached_property
     def signing_key(self) -> rsa.RSAPrivateKey:
@@ -42,6 +47,17 @@ class ServiceAccountOptions:
         if clock is None:
             return TokenIssuer(self.issuers[0], self.signing_key, self.audiences)
         return TokenIssuer(self.issuers[0], self.signing_key, self.audiences, clock)
+
+    def openid_metadata(self, external_address: str) -> openid.OpenIDMetadata | None:
+        """The issuer discovery documents, or None (logged why) when they cannot be served, as
+        kube-apiserver skips installing them."""
+        try:
+            return openid.metadata(
+                self.issuers[0], self.jwks_uri, external_address, self.public_keys
+            )
+        except openid.MetadataError as e:
+            log.error("not serving the service account issuer discovery: %s", e)
+            return None
 
     def authenticator(self, lookups: Lookups) -> ServiceAccountTokenAuthenticator:
         return ServiceAccountTokenAuthenticator(
@@ -70,6 +86,12 @@ def add_service_account_flags(p: argparse.ArgumentParser) -> None:
         "account tokens; repeatable (default: the signing key's)",
     )
     g.add_argument(
+        "--service-account-jwks-uri",
+        default="",
+        help="the jwks_uri of the issuer discovery document, an https URL (default: "
+        "https://<external address>/openid/v1/jwks)",
+    )
+    g.add_argument(
         "--api-audiences",
         default="",
         help="comma-separated audiences of the API: a token must name one (default: the issuers)",
@@ -95,6 +117,7 @@ def service_account_from_args(
         args.service_account_signing_key_file,
         tuple(args.service_account_key_file),
         tuple(a.strip() for a in args.api_audiences.split(",") if a.strip()),
+        args.service_account_jwks_uri,
     )
     try:
         options.signing_key  # noqa: B018 - read now, so a bad key stops the start

@@ -16,11 +16,12 @@ from apiserver.aggregator.assembly import Aggregation
 from apiserver.aggregator.backends import Backends
 from apiserver.auth.authenticator import Authenticator
 from apiserver.auth.authorizer import Authorizer
+from apiserver.endpoints.health import HealthChecks
 from apiserver.endpoints.request import MAX_REQUEST_BYTES
 from apiserver.endpoints.rest import aggregated as aggregated_apis
 from apiserver.endpoints.rest import filters
 from apiserver.endpoints.rest.handlers import ResourceHandlers
-from apiserver.endpoints.rest.nonresource import Readiness, nonresource_handler
+from apiserver.endpoints.rest.nonresource import nonresource_handler
 from apiserver.endpoints.rest.responses import add_request_warnings
 from apiserver.flowcontrol.max_inflight import MaxInflight
 from apiserver.flowcontrol.priority_and_fairness import PriorityAndFairness
@@ -51,22 +52,26 @@ def rest_application(
     authorizer: Authorizer,
     flow_control: PriorityAndFairness | MaxInflight,
     security: SecureServing | None,
-    ready: Readiness,
+    health: HealthChecks,
     authenticator: Authenticator | None = None,
     tokens: TokenRequests | None = None,
     aggregation: Aggregation | None = None,
+    external_address: str = "",
 ) -> web.Application:
     """The REST door's application. With `security`, callers are authenticated by
     `authenticator` (else the one `security` describes); `tokens`: the service accounts' token
     subresource, if served; `aggregation`: the aggregated APIs (their proxy, discovery and
-    OpenAPI documents)."""
+    OpenAPI documents); `health`: the checks of /healthz, /livez and /readyz;
+    `external_address`: HOST:PORT clients reach this door at (the issuer discovery's jwks_uri)."""
     if security is not None and authenticator is None:
         authenticator = security.authenticator()
+    accounts = security.service_accounts if security is not None else None
+    openid = accounts.openid_metadata(external_address) if accounts is not None else None
     backends = aggregation.backends if aggregation is not None else Backends()
     handlers = ResourceHandlers(
         apis,
         apis["nodes"].store,
-        nonresource_handler(ready, apis, aggregation),
+        nonresource_handler(health, apis, aggregation, openid),
         create_only,
         tokens,
     )

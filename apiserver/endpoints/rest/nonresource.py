@@ -10,7 +10,9 @@ import prometheus_client
 from aiohttp import web
 
 from apiserver.aggregator.assembly import Aggregation
-from apiserver.endpoints.rest import aggregated_discovery, discovery, negotiation, openapi
+from apiserver.auth.serviceaccount import openid
+from apiserver.endpoints.health import HealthChecks
+from apiserver.endpoints.rest import aggregated_discovery, discovery, healthz, negotiation, openapi
 from apiserver.endpoints.rest.filters import USER
 from apiserver.endpoints.rest.request import NonResourceRequest
 from apiserver.endpoints.rest.responses import json_response
@@ -18,27 +20,18 @@ from apiserver.endpoints.rest.status import method_not_allowed, not_found_path
 from apiserver.registry.served import ServedResources
 from podplane.componentbase import exposition
 
-# Whether the server is ready (its caches synced, etcd reachable): what /readyz reports.
-Readiness = Callable[[], bool]
 NonResourceHandler = Callable[[web.Request, NonResourceRequest], Awaitable[web.StreamResponse]]
 
 
-def health(ready: Readiness) -> Callable[[str], web.Response]:
-    def check(path: str) -> web.Response:
-        name = path.strip("/").split("/")[0]
-        if name == "readyz" and not ready():
-            return web.Response(status=500, text="[-]etcd failed: not ready\nreadyz check failed")
-        return web.Response(text="ok", content_type="text/plain")
-
-    return check
-
-
 def nonresource_handler(
-    ready: Readiness, served: ServedResources, aggregation: Aggregation | None = None
+    health: HealthChecks,
+    served: ServedResources,
+    aggregation: Aggregation | None = None,
+    issuer: openid.OpenIDMetadata | None = None,
 ) -> NonResourceHandler:
-    """`aggregation`: the aggregated APIs, listed in the discovery documents, their servers'
-    OpenAPI v3 documents in /openapi/v3 (and proxied)."""
-    check = health(ready)
+    """`health`: the checks of /healthz, /livez and /readyz; `aggregation`: the aggregated APIs,
+    listed in the discovery documents, their servers' OpenAPI v3 documents in /openapi/v3 (and
+    proxied); `issuer`: the service account issuer discovery documents, if served."""
     documents = openapi.OpenAPIDocuments(served)
     aggregated = aggregation.backends if aggregation is not None else None
     aggregated_openapi = aggregation.openapi if aggregation is not None else None
@@ -90,8 +83,19 @@ def nonresource_handler(
                 return proxied
         if path.startswith("/openapi/"):
             return openapi.serve(request, path, documents)
-        if path.split("/")[1] in ("healthz", "livez", "readyz"):
-            return check(path)
+        if path.split("/")[1] in health:
+            answer = await healthz.serve(health, path, request.query_string)
+            if answer is not None:
+                return answer
+        if issuer is not None and path in (openid.CONFIG_PATH, openid.JWKS_PATH):
+            config = path == openid.CONFIG_PATH
+            return web.Response(
+                body=issuer.config_json if config else issuer.keyset_json,
+                headers={
+                    "Content-Type": "application/json" if config else openid.JWKS_CONTENT_TYPE,
+                    "Cache-Control": openid.CACHE_CONTROL,
+                },
+            )
         if path == "/metrics":
             return web.Response(
                 body=exposition.text(prometheus_client.REGISTRY),
