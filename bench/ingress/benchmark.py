@@ -138,7 +138,8 @@ def _routed(address: str, host: str) -> bool:
 
 def _wrk(pid: int, options: Options, url: str, host: str = "") -> wrk.Report:
     command = ["nsenter", "-t", str(pid), "-n", "wrk", "--latency"]
-    command += [f"-t{options.threads}", f"-c{options.connections}", f"-d{options.seconds}s"]
+    # wrk reads a duration as a whole number of seconds ("10s", not "10.0s").
+    command += [f"-t{options.threads}", f"-c{options.connections}", f"-d{round(options.seconds)}s"]
     if host:
         command += ["-H", f"Host: {host}"]
     done = subprocess.run([*command, url], capture_output=True, text=True, check=True)
