@@ -5,6 +5,7 @@ Seen) and prints `seen <namespace>/<name>` once."""
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import kopf
@@ -23,6 +24,10 @@ def configure(settings: kopf.OperatorSettings, **_: Any) -> None:
 def annotate(
     body: kopf.Body, name: str, namespace: str | None, patch: kopf.Patch, **_: Any
 ) -> None:
-    print(f"seen {namespace}/{name}", flush=True)
+    # One write of the whole line: print() writes the text and its newline apart, and kopf's log
+    # lines (written from the event loop's thread, this handler runs in an executor's) went in
+    # between them ("seen ns/two[... kopf.objects ...]" on one line, the newline after it).
+    sys.stdout.write(f"seen {namespace}/{name}\n")
+    sys.stdout.flush()
     patch.metadata.annotations[ANNOTATION] = "kopf"
     kopf.info(body, reason="Seen", message=f"{ANNOTATION} written by the e2e operator")
