@@ -73,7 +73,11 @@ async def run_addon_manager(args: argparse.Namespace, options: GlobalOptions) ->
                 if args.ready_file:
                     Path(args.ready_file).touch()
             elif outcome.errors and (applied or outcome.errors != last_failure):
-                again = f"in {args.interval:g}s" if applied else "every 1s until it succeeds"
+                again = (
+                    f"in {args.interval:g}s"
+                    if applied
+                    else f"every {RETRY_SECONDS:g}s until it succeeds"
+                )
                 log(f"apply failed (again {again}):")
                 for error in outcome.errors:
                     print(error, file=sys.stderr, flush=True)
