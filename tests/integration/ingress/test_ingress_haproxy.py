@@ -77,6 +77,10 @@ async def controller(
     finally:
         log = process.stop()
         await client.ingressclasses.delete(class_name)
+        # The session's etcd outlives this module and no namespace controller empties the
+        # namespace: a LoadBalancer Service left behind with its address would be announced by
+        # the next module's kube-proxy on the same worker (test_load_balancer_addresses).
+        await client.services.delete("ingress-haproxy", system)
         await client.namespaces.delete(system)
         assert "Traceback" not in log, log
 
