@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import sys
 
@@ -12,7 +11,7 @@ from ingress.controller import IngressController
 from ingress.options import Options, parse_args
 from podplane.client.clientset import Client, user_agent
 from podplane.componentbase.gc_tuning import tune_garbage_collector
-from podplane.componentbase.serving import configure_logging, wait_for_signal
+from podplane.componentbase.serving import configure_logging, run_until_signal
 
 log = logging.getLogger("ingress")
 
@@ -22,16 +21,10 @@ async def run(options: Options) -> int:
         options.server, credentials=options.credentials, agent=user_agent("ingress-haproxy")
     )
     controller = IngressController(client, options)
-    running = asyncio.create_task(controller.run(), name="ingress-controller")
-    stop = asyncio.create_task(wait_for_signal())
     try:
-        await asyncio.wait({running, stop}, return_when=asyncio.FIRST_COMPLETED)
+        await run_until_signal(controller.run(), "ingress-controller")
         log.info("stopping")
     finally:
-        stop.cancel()
-        running.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await running
         await client.close()
     return 0
 

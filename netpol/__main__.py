@@ -24,7 +24,7 @@ from podplane.client.clientset import Client, user_agent
 from podplane.componentbase import options
 from podplane.componentbase.client_flags import ClientOptions
 from podplane.componentbase.options import LogOptions, OptionGroup
-from podplane.componentbase.serving import run_service, wait_for_signal
+from podplane.componentbase.serving import run_service, run_until_signal
 
 log = logging.getLogger("netpol")
 BRIDGE_CALL_IPTABLES = Path("/proc/sys/net/bridge/bridge-nf-call-iptables")
@@ -105,17 +105,8 @@ async def serve(args: argparse.Namespace) -> None:
         log.info("network policies on node %s (pod CIDR %s)", args.hostname, pod_cidr)
         prefix = ["ip", "netns", "exec", args.iptables_netns] if args.iptables_netns else []
         agent = NetworkPolicyAgent(client, args.hostname, pod_cidr, ExecIptables(prefix))
-        running = asyncio.create_task(agent.run(), name="netpol")
-        stop = asyncio.create_task(wait_for_signal(), name="signal")
-        try:
-            await asyncio.wait({running, stop}, return_when=asyncio.FIRST_COMPLETED)
-            if running.done():
-                running.result()
-            log.info("stopping; the rules stay in place")
-        finally:
-            for task in (running, stop):
-                task.cancel()
-            await asyncio.gather(running, stop, return_exceptions=True)
+        await run_until_signal(agent.run(), "netpol")
+        log.info("stopping; the rules stay in place")
     finally:
         await client.close()
 

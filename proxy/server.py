@@ -17,7 +17,7 @@ from podplane.client.clientset import Client, user_agent
 from podplane.client.credentials import Credentials
 from podplane.client.informer import Informer
 from podplane.componentbase.metrics import parse_bind_address, serve_metrics
-from podplane.componentbase.serving import wait_for_signal
+from podplane.componentbase.serving import run_until_signal
 from proxy import node_setup
 from proxy.healthcheck import HealthzServer, ProxierHealth
 from proxy.iptables.proxier import Proxier
@@ -204,19 +204,10 @@ async def serve(options: ProxyOptions) -> None:
         node_ip=config.node_ip,
         load_balancer_class=options.load_balancer_class,
     )
-    running = asyncio.create_task(
-        KubeProxy(client, proxier, load_balancers).run(), name="kube-proxy"
-    )
-    stop = asyncio.create_task(wait_for_signal(), name="signal")
     try:
-        await asyncio.wait({running, stop}, return_when=asyncio.FIRST_COMPLETED)
-        if running.done():
-            running.result()
+        await run_until_signal(KubeProxy(client, proxier, load_balancers).run(), "kube-proxy")
         log.info("stopping; the rules stay in place")
     finally:
-        for task in (running, stop):
-            task.cancel()
-        await asyncio.gather(running, stop, return_exceptions=True)
         await client.close()
         if healthz is not None:
             await healthz.stop()

@@ -202,6 +202,21 @@ async def wait_for_signal() -> None:
     await stop.wait()
 
 
+async def run_until_signal(work: Coroutine[object, None, object], name: str) -> None:
+    """Runs `work` as a task named `name` until it ends or the first SIGTERM or SIGINT comes;
+    its failure is raised, and it is cancelled (and awaited) when the signal stops it."""
+    running = asyncio.create_task(work, name=name)
+    stop = asyncio.create_task(wait_for_signal(), name="signal")
+    try:
+        await asyncio.wait({running, stop}, return_when=asyncio.FIRST_COMPLETED)
+        if running.done():
+            running.result()
+    finally:
+        for task in (running, stop):
+            task.cancel()
+        await asyncio.gather(running, stop, return_exceptions=True)
+
+
 def run_service(
     prog: str,
     serve: Callable[[argparse.Namespace], Coroutine[object, None, None]],
