@@ -22,6 +22,7 @@ from apiserver.registry.strategies import (
     rbac,
     scheduling,
     storage,
+    storage_csi,
 )
 from apiserver.registry.strategies.base import Strategy
 
@@ -32,6 +33,7 @@ STRATEGIES: dict[str, Strategy[Any]] = {
     for group in (
         core,
         storage,
+        storage_csi,
         networking,
         networking_k8s_io,
         coordination,
