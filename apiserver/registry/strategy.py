@@ -22,7 +22,6 @@ from apiserver.registry.strategies import (
     rbac,
     scheduling,
     storage,
-    storage_csi,
 )
 from apiserver.registry.strategies.base import Strategy
 
@@ -33,7 +32,6 @@ STRATEGIES: dict[str, Strategy[Any]] = {
     for group in (
         core,
         storage,
-        storage_csi,
         networking,
         networking_k8s_io,
         coordination,

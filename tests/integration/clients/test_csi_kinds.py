@@ -312,7 +312,7 @@ async def test_the_official_client_sees_a_422_naming_the_field(cluster: RestClus
     with pytest.raises(ApiException) as refused:
         await in_thread(api.create_volume_attachment, _attachment_body(name))
     assert refused.value.status == 422
-    body = json.loads(refused.value.body)
+    body = json.loads(refused.value.body or "{}")
     assert body["message"] == (
         f'VolumeAttachment.storage.k8s.io "{name}" is invalid: spec.source: Required value: '
         "must specify exactly one of inlineVolumeSpec and persistentVolumeName"

@@ -8,10 +8,10 @@ import pytest
 
 from apiserver.defaulting import storage as defaulting
 from apiserver.validation import csi as validation
-from apiserver.validation.fields import SUBDOMAIN_MSG
+from apiserver.validation.fields import SUBDOMAIN_MSG, FieldError
 from podplane.api.storage.v1 import csi_pb2
 from podplane.apimachinery import codec
-from podplane.apimachinery.json_types import JSONObject
+from podplane.apimachinery.json_types import JSONObject, JSONValue
 
 _SUBDOMAIN = SUBDOMAIN_MSG
 _ATTACH_SOURCE = "must specify exactly one of inlineVolumeSpec and persistentVolumeName"
@@ -27,7 +27,7 @@ def _defaulted_driver(spec: JSONObject) -> csi_pb2.CSIDriver:
     return obj
 
 
-def _strings(errors: list[validation.FieldError]) -> list[str]:
+def _strings(errors: list[FieldError]) -> list[str]:
     return [str(e) for e in errors]
 
 
@@ -225,9 +225,9 @@ def test_node_update_keeps_each_registered_driver() -> None:
 # ---------------------------------------------------------------- CSIStorageCapacity
 
 
-def _capacity(**fields: object) -> csi_pb2.CSIStorageCapacity:
+def _capacity(**fields: JSONValue) -> csi_pb2.CSIStorageCapacity:
     doc: JSONObject = {"metadata": {"name": "cap", "namespace": "default"}}
-    doc.update(fields)  # type: ignore[arg-type]
+    doc.update(fields)
     return codec.decode(csi_pb2.CSIStorageCapacity, doc)[0]
 
 
@@ -252,7 +252,7 @@ def _capacity(**fields: object) -> csi_pb2.CSIStorageCapacity:
         ),
     ],
 )
-def test_storage_capacity(fields: dict[str, object], errors: list[str]) -> None:
+def test_storage_capacity(fields: dict[str, JSONValue], errors: list[str]) -> None:
     assert _strings(validation.csi_storage_capacity(_capacity(**fields))) == errors
 
 
