@@ -40,6 +40,7 @@ from kubelet.stats.provider import StatsProvider
 from kubelet.status.manager import StatusManager
 from kubelet.token.manager import ClientTokenGetter, TokenManager
 from kubelet.volume.claims import ClientVolumeGetter
+from kubelet.volume.csi_node_info import CSINodeInfo
 from kubelet.volume.pod_volumes import PodVolumes
 from podplane.api.core.v1 import core_pb2, service_pb2
 from podplane.api.kubelet.v1 import kubelet_pb2_grpc
@@ -123,6 +124,7 @@ class Kubelet:
             pod_logs_dir=config.pod_logs_dir if self.log_manager is not None else "",
         )
         self.lease = NodeLease(client.leases, config.node_name)
+        self.csi_node_info = CSINodeInfo(client.csinodes)
         self.pod_starts = metrics.PodStartTracker()
         metrics.NODE_NAME.labels(config.node_name).set(1)
         self.server = self._api_server(listen_host)
@@ -341,7 +343,8 @@ class Kubelet:
 
     async def _register(self, reporter: NodeStatusReporter) -> None:
         """Registers the node (trying until an apiserver answers), then keeps its lease and
-        status, and mirrors the static pods (a mirror pod is owned by its Node)."""
+        status, makes its CSINode, and mirrors the static pods (a mirror pod is owned by its
+        Node)."""
         node = await reporter.register_until_done()
         self.lease.node_uid = node.metadata.uid
         try:
@@ -351,6 +354,7 @@ class Kubelet:
         self._registered.set()
         self._spawn(self.lease.run(), "node-lease")
         self._spawn(reporter.run(), "node-status")
+        self._spawn(self.csi_node_info.ensure_until_done(node), "csi-node")
         # A mirror is made once the API's pods are known (one may be there already).
         await self.informer.wait_synced()
         self._spawn(self.mirror_pods.run(), "mirror-pods")

@@ -1,6 +1,6 @@
 """NodeRestriction (plugin/pkg/admission/noderestriction/admission.go): what a kubelet writes must
 be its own. It may create only mirror pods bound to itself, delete and update the status of only
-pods bound to itself, write only its own Node and its own Lease, and request only tokens bound to
+pods bound to itself, write only its own Node, Lease and CSINode, and request only tokens bound to
 a pod bound to itself. Other users pass untouched; what a node may not do at all (update a pod's
 spec, list secrets) the authorizer has refused already."""
 
@@ -20,6 +20,7 @@ from apiserver.objects import object_meta
 from podplane.api.authentication.v1 import token_request_pb2
 from podplane.api.coordination.v1 import lease_pb2
 from podplane.api.core.v1 import core_pb2
+from podplane.api.storage.v1 import csi_pb2
 from podplane.apimachinery import resources
 
 MIRROR_POD_ANNOTATION = "kubernetes.io/config.mirror"
@@ -167,11 +168,15 @@ class NodeRestriction(Handler):
 
     @staticmethod
     def _own(node: str, obj: Message) -> None:
-        """A node's Node and Lease are the ones named after it."""
+        """A node's Node, Lease and CSINode are the ones named after it."""
         name = object_meta(obj).name
         if isinstance(obj, core_pb2.Node) and name != node:
             raise _forbidden(obj, f'node "{node}" is not allowed to modify node "{name}"')
         if isinstance(obj, lease_pb2.Lease) and name != node:
             raise _forbidden(
                 obj, "can only access node lease with the same name as the requesting node"
+            )
+        if isinstance(obj, csi_pb2.CSINode) and name != node:
+            raise _forbidden(
+                obj, "can only access CSINode with the same name as the requesting node"
             )

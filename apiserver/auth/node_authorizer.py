@@ -3,9 +3,9 @@
 configmaps, persistent volume claims and volumes and leases only what its own node needs: a secret,
 configmap or claim one of the pods bound to it references, the volume such a claim is bound to
 (Kubernetes' graph, looked up here from the watch cache's pods and claims), its own lease in
-kube-node-lease, and tokens (serviceaccounts/token) only for the service accounts its pods run
-as. What depends on the object written (its own Node, status of its own pods, mirror
-pods) is NodeRestriction admission's (apiserver/admission/node_restriction.py)."""
+kube-node-lease, its own CSINode, and tokens (serviceaccounts/token) only for the service
+accounts its pods run as. What depends on the object written (its own Node, status of its own
+pods, mirror pods) is NodeRestriction admission's (apiserver/admission/node_restriction.py)."""
 
 from __future__ import annotations
 
@@ -24,6 +24,7 @@ _NODE_RULES = CLUSTER_ROLES["system:node"]
 # resource alone, and is decided once for each).
 _NODE_RULES_NAME_FREE = not any(r.resource_names for r in _NODE_RULES)
 _LEASE_VERBS = ("get", "create", "update", "patch", "delete")
+_CSI_NODE_VERBS = _LEASE_VERBS
 
 # The pods stored in a namespace (the watch cache's copies).
 PodsInNamespace = Callable[[str], Iterable[core_pb2.Pod]]
@@ -104,6 +105,8 @@ class NodeAuthorizer:
             return self._read_volume(node, verb, name)
         if resource == "leases":
             return self._lease(node, verb, namespace, name)
+        if resource == "csinodes":
+            return self._csi_node(node, verb, subresource, name)
         if resource == "serviceaccounts":
             return self._create_token(node, verb, subresource, namespace, name)
         if _NODE_RULES_NAME_FREE:
@@ -149,6 +152,21 @@ class NodeAuthorizer:
             if pod.spec.node_name == node and pod.spec.service_account_name == name:
                 return Decision(True)
         return Decision(False, f"no relationship found between node '{node}' and this object")
+
+    @staticmethod
+    def _csi_node(node: str, verb: str, subresource: str, name: str) -> Decision:
+        """authorizeCSINode: the kubelet registers its node's CSI drivers in the CSINode named
+        after it."""
+        if verb not in _CSI_NODE_VERBS:
+            return Decision(False, "can only get, create, update, patch, or delete a CSINode")
+        if subresource:
+            return Decision(False, "cannot authorize CSINode subresources")
+        # A create names its object in the body: NodeRestriction checks it.
+        if verb != "create" and name != node:
+            return Decision(
+                False, "can only access CSINode with the same name as the requesting node"
+            )
+        return Decision(True)
 
     @staticmethod
     def _lease(node: str, verb: str, namespace: str, name: str) -> Decision:

@@ -177,6 +177,9 @@ CLUSTER_ROLES: dict[str, tuple[PolicyRule, ...]] = {
         rule(READ, "services"),
         # The handlers of the pods' RuntimeClasses.
         rule(READ, "runtimeclasses"),
+        # Its CSINode (the CSI drivers registered on it) and the drivers' CSIDrivers.
+        rule(READ, "csidrivers"),
+        rule(("get", "create", "update", "patch", "delete"), "csinodes"),
         # Its client and serving certificates' requests (the kubelet's certificate rotation).
         rule(("create", "get", "list", "watch"), "certificatesigningrequests"),
         # Its HTTPS API's callers checked (webhook authentication and authorization); these

@@ -1,14 +1,15 @@
-"""Defaults of persistent volumes, claims and storage classes (pkg/apis/core/v1 and
-pkg/apis/storage/v1 defaults.go), and what the server sets on their status (their registries'
-PrepareForCreate and PrepareForUpdate)."""
+"""Defaults of persistent volumes, claims, storage classes, CSI drivers and volume attachments
+(pkg/apis/core/v1 and pkg/apis/storage/v1 defaults.go), and what the server sets on their
+status (their registries' PrepareForCreate and PrepareForUpdate)."""
 
 from __future__ import annotations
 
 from apiserver.defaulting import volumes
 from podplane.api.core.v1 import core_pb2
-from podplane.api.storage.v1 import storage_pb2
+from podplane.api.storage.v1 import csi_pb2, storage_pb2
 from podplane.apimachinery import timeutil
 from podplane.volume import constants as c
+from podplane.volume import csi
 
 
 def persistent_volume(obj: core_pb2.PersistentVolume) -> None:
@@ -72,6 +73,30 @@ def storage_class(obj: storage_pb2.StorageClass) -> None:
         obj.reclaim_policy = c.RECLAIM_DELETE
     if not obj.HasField("volume_binding_mode"):
         obj.volume_binding_mode = c.IMMEDIATE
+
+
+def csi_driver(obj: csi_pb2.CSIDriver) -> None:
+    """SetDefaults_CSIDriver at 1.31 (SELinuxMountReadWriteOncePod on: seLinuxMount too)."""
+    spec = obj.spec
+    for name, value in (
+        ("attach_required", True),
+        ("pod_info_on_mount", False),
+        ("storage_capacity", False),
+        ("requires_republish", False),
+        ("se_linux_mount", False),
+    ):
+        if not spec.HasField(name):
+            setattr(spec, name, value)
+    if not spec.HasField("fs_group_policy"):
+        spec.fs_group_policy = csi.FS_GROUP_READ_WRITE_ONCE_WITH_FS_TYPE
+    if not spec.volume_lifecycle_modes:
+        spec.volume_lifecycle_modes.append(csi.LIFECYCLE_PERSISTENT)
+
+
+def volume_attachment(obj: csi_pb2.VolumeAttachment) -> None:
+    """An inline volume spec's sources are defaulted as a persistent volume's are."""
+    if obj.spec.source.HasField("inline_volume_spec"):
+        volumes.persistent_volume_source(obj.spec.source.inline_volume_spec)
 
 
 def new_persistent_volume_status(obj: core_pb2.PersistentVolume) -> None:

@@ -23,6 +23,7 @@ RECLAIM_POLICIES = (c.RECLAIM_DELETE, c.RECLAIM_RECYCLE, c.RECLAIM_RETAIN)
 CLASS_RECLAIM_POLICIES = (c.RECLAIM_DELETE, c.RECLAIM_RETAIN)
 MAX_PARAMETERS = 512
 MAX_PARAMETERS_BYTES = 256 * 1024
+INLINE_FORBIDDEN = "may not be specified in the context of inline volumes"
 SPEC_IMMUTABLE = (
     "spec is immutable after creation except resources.requests and "
     "volumeAttributesClassName for bound claims"
@@ -65,18 +66,35 @@ def _volume_mode(
     return []
 
 
+def _inline(spec: core_pb2.PersistentVolumeSpec, path: str) -> list[FieldError]:
+    """What an inline spec (a VolumeAttachment's, translated from a pod's volume) may not have
+    and must: no claim reference or capacity, a CSI source."""
+    errs: list[FieldError] = []
+    if spec.HasField("claim_ref"):
+        errs.append(fields.forbidden(f"{path}.claimRef", INLINE_FORBIDDEN))
+    if spec.capacity:
+        errs.append(fields.forbidden(f"{path}.capacity", INLINE_FORBIDDEN))
+    if not spec.HasField("csi"):
+        errs.append(
+            fields.required(f"{path}.csi", "has to be specified in the context of inline volumes")
+        )
+    return errs
+
+
 def persistent_volume_spec(
-    spec: core_pb2.PersistentVolumeSpec, path: str = "spec", name: str = ""
+    spec: core_pb2.PersistentVolumeSpec, path: str = "spec", name: str = "", inline: bool = False
 ) -> list[FieldError]:
-    """ValidatePersistentVolumeSpec (not inline)."""
-    errs = _access_modes(f"{path}.accessModes", spec.access_modes)
+    """ValidatePersistentVolumeSpec: a volume's, or (inline) a VolumeAttachment's."""
+    errs = _inline(spec, path) if inline else []
+    errs += _access_modes(f"{path}.accessModes", spec.access_modes)
     capacity = dict(spec.capacity)
-    if not capacity:
-        errs.append(fields.required(f"{path}.capacity"))
-    if c.STORAGE not in capacity or len(capacity) > 1:
-        errs.append(fields.unsupported(f"{path}.capacity", shown(capacity), (c.STORAGE,)))
-    for name, value in sorted(capacity.items()):
-        errs += _positive_quantity(f"{path}.capacity[{name}]", value)
+    if not inline:
+        if not capacity:
+            errs.append(fields.required(f"{path}.capacity"))
+        if c.STORAGE not in capacity or len(capacity) > 1:
+            errs.append(fields.unsupported(f"{path}.capacity", shown(capacity), (c.STORAGE,)))
+        for key, value in sorted(capacity.items()):
+            errs += _positive_quantity(f"{path}.capacity[{key}]", value)
     policy = spec.persistent_volume_reclaim_policy
     if policy and policy not in RECLAIM_POLICIES:
         errs.append(

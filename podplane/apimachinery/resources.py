@@ -36,7 +36,7 @@ from podplane.api.node.v1 import node_pb2
 from podplane.api.policy.v1 import policy_pb2
 from podplane.api.rbac.v1 import rbac_pb2
 from podplane.api.scheduling.v1 import scheduling_pb2
-from podplane.api.storage.v1 import storage_pb2
+from podplane.api.storage.v1 import csi_pb2, storage_pb2
 from podplane.apimachinery.resource_types import CreateOnlyResource as CreateOnlyResource
 from podplane.apimachinery.resource_types import M
 from podplane.apimachinery.resource_types import MethodRegistry as MethodRegistry
@@ -242,6 +242,10 @@ HORIZONTAL_POD_AUTOSCALER = _kind(
 INGRESS = _kind(networking_pb2.Ingress, "ingresses", NAMESPACED | STATUS, "ing")
 INGRESS_CLASS = _kind(networking_pb2.IngressClass, "ingressclasses", CLUSTER)
 NETWORK_POLICY = _kind(networking_pb2.NetworkPolicy, "networkpolicies", NAMESPACED, "netpol")
+CSI_DRIVER = _kind(csi_pb2.CSIDriver, "csidrivers", CLUSTER)
+CSI_NODE = _kind(csi_pb2.CSINode, "csinodes", CLUSTER)
+CSI_STORAGE_CAPACITY = _kind(csi_pb2.CSIStorageCapacity, "csistoragecapacities", NAMESPACED)
+VOLUME_ATTACHMENT = _kind(csi_pb2.VolumeAttachment, "volumeattachments", CLUSTER | STATUS)
 
 ALL: tuple[Resource, ...] = (
     POD,
@@ -287,6 +291,10 @@ ALL: tuple[Resource, ...] = (
     INGRESS,
     INGRESS_CLASS,
     NETWORK_POLICY,
+    CSI_DRIVER,
+    CSI_NODE,
+    CSI_STORAGE_CAPACITY,
+    VOLUME_ATTACHMENT,
 )
 
 # The other served versions of built-in kinds, beside the storage and preferred version ALL holds:

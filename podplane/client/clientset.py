@@ -25,7 +25,7 @@ from podplane.api.node.v1 import node_pb2
 from podplane.api.policy.v1 import policy_pb2
 from podplane.api.rbac.v1 import rbac_pb2
 from podplane.api.scheduling.v1 import scheduling_pb2
-from podplane.api.storage.v1 import storage_pb2
+from podplane.api.storage.v1 import csi_pb2, storage_pb2
 from podplane.apimachinery import resources
 from podplane.apimachinery.openapi import KUBERNETES_VERSION
 from podplane.apimachinery.resources import CustomResource, Resource
@@ -147,6 +147,7 @@ class Client(AdmissionClients):
         self._add_cluster_clients(timeout)
         self._add_workload_clients(timeout)
         self._add_config_and_storage_clients(timeout)
+        self._add_csi_clients(timeout)
         self._add_service_clients(timeout)
         self._add_networking_clients(timeout)
         self._add_access_clients(timeout)
@@ -235,6 +236,21 @@ class Client(AdmissionClients):
         )
         self.storageclasses: ResourceClient[storage_pb2.StorageClass] = ResourceClient(
             self.channel, resources.STORAGE_CLASS, timeout
+        )
+
+    def _add_csi_clients(self, timeout: float) -> None:
+        """CSI drivers, what each node has registered, and what the drivers attach."""
+        self.csidrivers: ResourceClient[csi_pb2.CSIDriver] = ResourceClient(
+            self.channel, resources.CSI_DRIVER, timeout
+        )
+        self.csinodes: ResourceClient[csi_pb2.CSINode] = ResourceClient(
+            self.channel, resources.CSI_NODE, timeout
+        )
+        self.csistoragecapacities: ResourceClient[csi_pb2.CSIStorageCapacity] = ResourceClient(
+            self.channel, resources.CSI_STORAGE_CAPACITY, timeout
+        )
+        self.volumeattachments: ResourceClient[csi_pb2.VolumeAttachment] = ResourceClient(
+            self.channel, resources.VOLUME_ATTACHMENT, timeout
         )
 
     def _add_service_clients(self, timeout: float) -> None:

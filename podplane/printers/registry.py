@@ -22,6 +22,12 @@ from podplane.printers.autoscaling import (
 from podplane.printers.certificates import CERTIFICATE_SIGNING_REQUEST_TABLE
 from podplane.printers.config import CONFIG_MAP_TABLE, SECRET_TABLE
 from podplane.printers.cronjobs import CRON_JOB_TABLE
+from podplane.printers.csi import (
+    CSI_DRIVER_TABLE,
+    CSI_NODE_TABLE,
+    CSI_STORAGE_CAPACITY_TABLE,
+    VOLUME_ATTACHMENT_TABLE,
+)
 from podplane.printers.custom import CUSTOM_RESOURCE_DEFINITION_TABLE
 from podplane.printers.events import EVENT_TABLE
 from podplane.printers.leases import LEASE_TABLE
@@ -91,6 +97,10 @@ _TABLES: dict[str, TableSpec[Any]] = {
     resources.PERSISTENT_VOLUME.plural: PERSISTENT_VOLUME_TABLE,
     resources.PERSISTENT_VOLUME_CLAIM.plural: PERSISTENT_VOLUME_CLAIM_TABLE,
     resources.STORAGE_CLASS.plural: STORAGE_CLASS_TABLE,
+    resources.CSI_DRIVER.plural: CSI_DRIVER_TABLE,
+    resources.CSI_NODE.plural: CSI_NODE_TABLE,
+    resources.CSI_STORAGE_CAPACITY.plural: CSI_STORAGE_CAPACITY_TABLE,
+    resources.VOLUME_ATTACHMENT.plural: VOLUME_ATTACHMENT_TABLE,
     resources.SERVICE.plural: SERVICE_TABLE,
     resources.ENDPOINTS.plural: ENDPOINTS_TABLE,
     resources.ENDPOINT_SLICE.plural: ENDPOINT_SLICE_TABLE,

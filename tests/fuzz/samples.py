@@ -242,6 +242,16 @@ _BODIES: dict[str, JSONObject] = {
         }
     },
     "ingressclasses": {"spec": {"controller": "example.com/fuzz"}},
+    "csidrivers": {"spec": {"attachRequired": False, "podInfoOnMount": True}},
+    "csinodes": {"spec": {"drivers": [{"name": "fuzz.csi.example.com", "nodeID": "fuzz-node"}]}},
+    "csistoragecapacities": {"storageClassName": "manual", "capacity": "10Gi"},
+    "volumeattachments": {
+        "spec": {
+            "attacher": "fuzz.csi.example.com",
+            "nodeName": "fuzz-node",
+            "source": {"persistentVolumeName": "fuzz-pv"},
+        }
+    },
     "networkpolicies": {
         "spec": {
             "podSelector": _SELECTOR,

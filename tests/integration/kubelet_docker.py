@@ -104,6 +104,9 @@ async def running_kubelet(
         yield kubelet
     finally:
         await kubelet.stop()
+        # The Node's CSINode too: no garbage collector runs here, and the worker's etcd is shared.
+        with contextlib.suppress(Exception):
+            await (admin or client).csinodes.delete(node_name)
         await (admin or client).nodes.delete(node_name)
 
 

@@ -73,6 +73,7 @@ SUBRESOURCES: dict[str, tuple[Subresource, ...]] = {
     "resourcequotas": (Subresource("status", "ResourceQuota", _STATUS),),
     "horizontalpodautoscalers": (Subresource("status", "HorizontalPodAutoscaler", _STATUS),),
     "ingresses": (Subresource("status", "Ingress", _STATUS),),
+    "volumeattachments": (Subresource("status", "VolumeAttachment", _STATUS),),
     "certificatesigningrequests": (
         Subresource("approval", "CertificateSigningRequest", _STATUS),
         Subresource("status", "CertificateSigningRequest", _STATUS),

@@ -46,7 +46,15 @@ from podplane.apimachinery.openapi.parameters import NO_DELETE_COLLECTION
 # The kinds whose delete answers the deleted object rather than a Status (the registry's
 # ReturnDeletedObject).
 RETURNS_DELETED_OBJECT = frozenset(
-    {"pods", "persistentvolumes", "persistentvolumeclaims", "storageclasses"}
+    {
+        "pods",
+        "persistentvolumes",
+        "persistentvolumeclaims",
+        "storageclasses",
+        "csidrivers",
+        "csinodes",
+        "volumeattachments",
+    }
 )
 
 

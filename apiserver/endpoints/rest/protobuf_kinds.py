@@ -74,6 +74,10 @@ KINDS: dict[tuple[str, str], type[Message]] = {
     # the other groups
     ("coordination.k8s.io/v1", "Lease"): coordination_pb2.Lease,
     ("storage.k8s.io/v1", "StorageClass"): storage_pb2.StorageClass,
+    ("storage.k8s.io/v1", "CSIDriver"): storage_pb2.CSIDriver,
+    ("storage.k8s.io/v1", "CSINode"): storage_pb2.CSINode,
+    ("storage.k8s.io/v1", "CSIStorageCapacity"): storage_pb2.CSIStorageCapacity,
+    ("storage.k8s.io/v1", "VolumeAttachment"): storage_pb2.VolumeAttachment,
     ("discovery.k8s.io/v1", "EndpointSlice"): discovery_pb2.EndpointSlice,
     (_NETWORKING, "Ingress"): networking_pb2.Ingress,
     (_NETWORKING, "IngressClass"): networking_pb2.IngressClass,

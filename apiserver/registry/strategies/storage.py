@@ -1,12 +1,19 @@
-"""Persistent volumes, their claims and storage classes (kubernetes pkg/registry/core/
-persistentvolume, persistentvolumeclaim; pkg/registry/storage/storageclass)."""
+"""Persistent volumes, their claims, storage classes and the CSI kinds (kubernetes
+pkg/registry/core/persistentvolume, persistentvolumeclaim; pkg/registry/storage/storageclass,
+csidriver, csinode, csistoragecapacity, volumeattachment): a CSIDriver is defaulted and its
+generation follows its spec; a CSINode's does not (its drivers come and go with the kubelet's
+plugins); a VolumeAttachment is created without status, an update keeps the stored status and a
+status update the stored spec (the external-attacher writes the status)."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from google.protobuf.message import Message
+
 from apiserver.defaulting import storage as storage_defaulting
-from apiserver.registry.strategies.base import Strategy, meta_fields
+from apiserver.registry.strategies.base import Strategy, clear_status, meta_fields
+from apiserver.validation import csi as csi_validation
 from apiserver.validation import storage as storage_validation
 from apiserver.validation.fields import FieldError
 from podplane.api.core.v1 import core_pb2
@@ -38,6 +45,10 @@ def _storage_class_update(
     return storage_validation.storage_class_update(new, old)
 
 
+def _never(new: Message, stored: Message) -> bool:
+    return False
+
+
 STRATEGIES: tuple[Strategy[Any], ...] = (
     Strategy(
         resources.PERSISTENT_VOLUME,
@@ -64,5 +75,29 @@ STRATEGIES: tuple[Strategy[Any], ...] = (
         storage_validation.storage_class,
         _storage_class_update,
         default=storage_defaulting.storage_class,
+    ),
+    Strategy(
+        resources.CSI_DRIVER,
+        csi_validation.csi_driver,
+        csi_validation.csi_driver_update,
+        default=storage_defaulting.csi_driver,
+    ),
+    Strategy(
+        resources.CSI_NODE,
+        csi_validation.csi_node,
+        csi_validation.csi_node_update,
+        generation_changed=_never,
+    ),
+    Strategy(
+        resources.CSI_STORAGE_CAPACITY,
+        csi_validation.csi_storage_capacity,
+        csi_validation.csi_storage_capacity_update,
+    ),
+    Strategy(
+        resources.VOLUME_ATTACHMENT,
+        csi_validation.volume_attachment,
+        csi_validation.volume_attachment_update,
+        default=storage_defaulting.volume_attachment,
+        prepare_for_create=clear_status,
     ),
 )

@@ -35,7 +35,7 @@ from podplane.api.node.v1 import node_pb2
 from podplane.api.policy.v1 import policy_pb2
 from podplane.api.rbac.v1 import rbac_pb2
 from podplane.api.scheduling.v1 import scheduling_pb2
-from podplane.api.storage.v1 import storage_pb2
+from podplane.api.storage.v1 import csi_pb2, storage_pb2
 from podplane.apimachinery import resources
 from podplane.apimachinery.codec import STRING_LIST, field_schema, type_schema
 from podplane.apimachinery.json_types import JSONObject, JSONValue
@@ -75,6 +75,7 @@ _FILES = (
     batch_pb2,
     lease_pb2,
     storage_pb2,
+    csi_pb2,
     discovery_pb2,
     rbac_pb2,
     token_request_pb2,

@@ -39,6 +39,7 @@ SUBRESOURCES: dict[str, tuple[str, ...]] = {
     "resourcequotas": ("status",),
     "horizontalpodautoscalers": ("status",),
     "ingresses": ("status",),
+    "volumeattachments": ("status",),
     "certificatesigningrequests": ("approval", "status"),
     "apiservices": ("status",),
     "validatingadmissionpolicies": ("status",),

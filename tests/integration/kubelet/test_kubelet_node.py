@@ -10,7 +10,7 @@ from kubelet.kubelet import Kubelet
 from kubelet.runtime.docker.runtime import DockerRuntime
 from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
-from podplane.apimachinery import manifest
+from podplane.apimachinery import codec, manifest
 from podplane.apimachinery.kubelet_endpoints import GRPC_PORT_ANNOTATION
 from podplane.client.clientset import Client
 from tests.integration.kubelet_docker import pod_syncs, remove_labelled
@@ -59,6 +59,20 @@ async def test_node_registers_with_a_lease(kubelet: Kubelet, client: Client) -> 
     images = [(list(i.names), i.size_bytes) for i in node.status.images]
     assert any("busybox:latest" in names and size > 0 for names, size in images), images
     assert [size for _, size in images] == sorted((size for _, size in images), reverse=True)
+
+
+async def test_kubelet_makes_its_csi_node(kubelet: Kubelet, client: Client) -> None:
+    """As Kubernetes' nodeinfomanager: a CSINode named after the node, owned by the Node, with no
+    drivers (none is registered on the node)."""
+    name = kubelet.config.node_name
+    node = await client.nodes.get(name)
+
+    found = await eventually(lambda: client.csinodes.get(name), timeout=20, what="CSINode")
+    assert [(r.api_version, r.kind, r.name, r.uid) for r in found.metadata.owner_references] == [
+        ("v1", "Node", name, node.metadata.uid)
+    ]
+    assert list(found.spec.drivers) == []
+    assert codec.encode(found)["spec"] == {"drivers": []}
 
 
 async def test_pods_run_finish_log_and_go_away(

@@ -132,6 +132,13 @@ AUTHORIZER = Authorizer(lambda namespace: PODS if namespace == "default" else []
         (NODE1, "update", "leases", "", "kube-node-lease", "node-2", False),
         (NODE1, "update", "leases", "", "kube-system", "node-1", False),
         (NODE1, "list", "leases", "", "kube-node-lease", "", False),
+        # authorizeCSINode: its own CSINode (a create's name is NodeRestriction's to check).
+        (NODE1, "get", "csinodes", "", "", "node-1", True),
+        (NODE1, "create", "csinodes", "", "", "", True),
+        (NODE1, "update", "csinodes", "", "", "node-2", False),
+        (NODE1, "list", "csinodes", "", "", "", False),
+        (NODE1, "watch", "csidrivers", "", "", "", True),
+        (NODE1, "get", "volumeattachments", "", "", "va", False),
         (NODE1, "update", "nodes", "status", "", "node-1", True),
         (NODE1, "list", "pods", "", "", "", True),
         (NODE1, "update", "pods", "status", "default", "on-1", True),

@@ -19,6 +19,7 @@ from podplane.api.coordination.v1 import lease_pb2
 from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
 from podplane.api.policy.v1 import policy_pb2
+from podplane.api.storage.v1 import csi_pb2
 from podplane.apimachinery import resources
 from tests.unit.apiserver.admission_calls import admit_create, admit_delete, admit_update
 
@@ -57,6 +58,10 @@ def _with_account(p: core_pb2.Pod) -> core_pb2.Pod:
 
 def node(name: str) -> core_pb2.Node:
     return core_pb2.Node(metadata=meta_pb2.ObjectMeta(name=name))
+
+
+def csi_node(name: str) -> csi_pb2.CSINode:
+    return csi_pb2.CSINode(metadata=meta_pb2.ObjectMeta(name=name))
 
 
 def lease(name: str) -> lease_pb2.Lease:
@@ -137,6 +142,12 @@ async def test_updates(
             node("node-2"),
             'nodes "node-2" is forbidden: node "node-1" is not allowed to modify node "node-2"',
         ),
+        (csi_node("node-1"), None),
+        (
+            csi_node("node-2"),
+            'csinodes.storage.k8s.io "node-2" is forbidden: can only access CSINode with the '
+            "same name as the requesting node",
+        ),
     ],
 )
 async def test_deletes(as_node_1: None, old: Any, refusal: str | None) -> None:
@@ -176,6 +187,12 @@ async def test_deletes(as_node_1: None, old: Any, refusal: str | None) -> None:
             lease("node-2"),
             'leases.coordination.k8s.io "node-2" is forbidden: can only access node '
             "lease with the same name as the requesting node",
+        ),
+        (csi_node("node-1"), None),
+        (
+            csi_node("node-2"),
+            'csinodes.storage.k8s.io "node-2" is forbidden: can only access CSINode with the '
+            "same name as the requesting node",
         ),
         (
             _with_account(pod("node-1", mirror=True)),

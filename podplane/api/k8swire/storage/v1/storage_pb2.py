@@ -24,9 +24,10 @@ _sym_db = _symbol_database.Default()
 
 from podplane.api.k8swire.core.v1 import core_pb2 as podplane_dot_api_dot_k8swire_dot_core_dot_v1_dot_core__pb2
 from podplane.api.k8swire.meta.v1 import meta_pb2 as podplane_dot_api_dot_k8swire_dot_meta_dot_v1_dot_meta__pb2
+from podplane.api.k8swire.resource import resource_pb2 as podplane_dot_api_dot_k8swire_dot_resource_dot_resource__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n-podplane/api/k8swire/storage/v1/storage.proto\x12\x1bpodplane.k8swire.storage.v1\x1a\'podplane/api/k8swire/core/v1/core.proto\x1a\'podplane/api/k8swire/meta/v1/meta.proto\"\xde\x03\n\x0cStorageClass\x12\x36\n\x08metadata\x18\x01 \x01(\x0b\x32$.podplane.k8swire.meta.v1.ObjectMeta\x12\x13\n\x0bprovisioner\x18\x02 \x01(\t\x12M\n\nparameters\x18\x03 \x03(\x0b\x32\x39.podplane.k8swire.storage.v1.StorageClass.ParametersEntry\x12\x1a\n\rreclaimPolicy\x18\x04 \x01(\tH\x00\x88\x01\x01\x12\x14\n\x0cmountOptions\x18\x05 \x03(\t\x12!\n\x14\x61llowVolumeExpansion\x18\x06 \x01(\x08H\x01\x88\x01\x01\x12\x1e\n\x11volumeBindingMode\x18\x07 \x01(\tH\x02\x88\x01\x01\x12I\n\x11\x61llowedTopologies\x18\x08 \x03(\x0b\x32..podplane.k8swire.core.v1.TopologySelectorTerm\x1a\x31\n\x0fParametersEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x42\x10\n\x0e_reclaimPolicyB\x17\n\x15_allowVolumeExpansionB\x14\n\x12_volumeBindingModeb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n-podplane/api/k8swire/storage/v1/storage.proto\x12\x1bpodplane.k8swire.storage.v1\x1a\'podplane/api/k8swire/core/v1/core.proto\x1a\'podplane/api/k8swire/meta/v1/meta.proto\x1a,podplane/api/k8swire/resource/resource.proto\"}\n\tCSIDriver\x12\x36\n\x08metadata\x18\x01 \x01(\x0b\x32$.podplane.k8swire.meta.v1.ObjectMeta\x12\x38\n\x04spec\x18\x02 \x01(\x0b\x32*.podplane.k8swire.storage.v1.CSIDriverSpec\"\x91\x03\n\rCSIDriverSpec\x12\x1b\n\x0e\x61ttachRequired\x18\x01 \x01(\x08H\x00\x88\x01\x01\x12\x1b\n\x0epodInfoOnMount\x18\x02 \x01(\x08H\x01\x88\x01\x01\x12\x1c\n\x14volumeLifecycleModes\x18\x03 \x03(\t\x12\x1c\n\x0fstorageCapacity\x18\x04 \x01(\x08H\x02\x88\x01\x01\x12\x1a\n\rfsGroupPolicy\x18\x05 \x01(\tH\x03\x88\x01\x01\x12@\n\rtokenRequests\x18\x06 \x03(\x0b\x32).podplane.k8swire.storage.v1.TokenRequest\x12\x1e\n\x11requiresRepublish\x18\x07 \x01(\x08H\x04\x88\x01\x01\x12\x19\n\x0cseLinuxMount\x18\x08 \x01(\x08H\x05\x88\x01\x01\x42\x11\n\x0f_attachRequiredB\x11\n\x0f_podInfoOnMountB\x12\n\x10_storageCapacityB\x10\n\x0e_fsGroupPolicyB\x14\n\x12_requiresRepublishB\x0f\n\r_seLinuxMount\"y\n\x07\x43SINode\x12\x36\n\x08metadata\x18\x01 \x01(\x0b\x32$.podplane.k8swire.meta.v1.ObjectMeta\x12\x36\n\x04spec\x18\x02 \x01(\x0b\x32(.podplane.k8swire.storage.v1.CSINodeSpec\"\x8a\x01\n\rCSINodeDriver\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0e\n\x06nodeID\x18\x02 \x01(\t\x12\x14\n\x0ctopologyKeys\x18\x03 \x03(\t\x12\x45\n\x0b\x61llocatable\x18\x04 \x01(\x0b\x32\x30.podplane.k8swire.storage.v1.VolumeNodeResources\"J\n\x0b\x43SINodeSpec\x12;\n\x07\x64rivers\x18\x01 \x03(\x0b\x32*.podplane.k8swire.storage.v1.CSINodeDriver\"\x9c\x02\n\x12\x43SIStorageCapacity\x12\x36\n\x08metadata\x18\x01 \x01(\x0b\x32$.podplane.k8swire.meta.v1.ObjectMeta\x12=\n\x0cnodeTopology\x18\x02 \x01(\x0b\x32\'.podplane.k8swire.meta.v1.LabelSelector\x12\x18\n\x10storageClassName\x18\x03 \x01(\t\x12\x35\n\x08\x63\x61pacity\x18\x04 \x01(\x0b\x32#.podplane.k8swire.resource.Quantity\x12>\n\x11maximumVolumeSize\x18\x05 \x01(\x0b\x32#.podplane.k8swire.resource.Quantity\"\xde\x03\n\x0cStorageClass\x12\x36\n\x08metadata\x18\x01 \x01(\x0b\x32$.podplane.k8swire.meta.v1.ObjectMeta\x12\x13\n\x0bprovisioner\x18\x02 \x01(\t\x12M\n\nparameters\x18\x03 \x03(\x0b\x32\x39.podplane.k8swire.storage.v1.StorageClass.ParametersEntry\x12\x1a\n\rreclaimPolicy\x18\x04 \x01(\tH\x00\x88\x01\x01\x12\x14\n\x0cmountOptions\x18\x05 \x03(\t\x12!\n\x14\x61llowVolumeExpansion\x18\x06 \x01(\x08H\x01\x88\x01\x01\x12\x1e\n\x11volumeBindingMode\x18\x07 \x01(\tH\x02\x88\x01\x01\x12I\n\x11\x61llowedTopologies\x18\x08 \x03(\x0b\x32..podplane.k8swire.core.v1.TopologySelectorTerm\x1a\x31\n\x0fParametersEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x42\x10\n\x0e_reclaimPolicyB\x17\n\x15_allowVolumeExpansionB\x14\n\x12_volumeBindingMode\"V\n\x0cTokenRequest\x12\x10\n\x08\x61udience\x18\x01 \x01(\t\x12\x1e\n\x11\x65xpirationSeconds\x18\x02 \x01(\x03H\x00\x88\x01\x01\x42\x14\n\x12_expirationSeconds\"\xd0\x01\n\x10VolumeAttachment\x12\x36\n\x08metadata\x18\x01 \x01(\x0b\x32$.podplane.k8swire.meta.v1.ObjectMeta\x12?\n\x04spec\x18\x02 \x01(\x0b\x32\x31.podplane.k8swire.storage.v1.VolumeAttachmentSpec\x12\x43\n\x06status\x18\x03 \x01(\x0b\x32\x33.podplane.k8swire.storage.v1.VolumeAttachmentStatus\"\x9e\x01\n\x16VolumeAttachmentSource\x12!\n\x14persistentVolumeName\x18\x01 \x01(\tH\x00\x88\x01\x01\x12H\n\x10inlineVolumeSpec\x18\x02 \x01(\x0b\x32..podplane.k8swire.core.v1.PersistentVolumeSpecB\x17\n\x15_persistentVolumeName\"\x7f\n\x14VolumeAttachmentSpec\x12\x10\n\x08\x61ttacher\x18\x01 \x01(\t\x12\x43\n\x06source\x18\x02 \x01(\x0b\x32\x33.podplane.k8swire.storage.v1.VolumeAttachmentSource\x12\x10\n\x08nodeName\x18\x03 \x01(\t\"\xcc\x02\n\x16VolumeAttachmentStatus\x12\x10\n\x08\x61ttached\x18\x01 \x01(\x08\x12g\n\x12\x61ttachmentMetadata\x18\x02 \x03(\x0b\x32K.podplane.k8swire.storage.v1.VolumeAttachmentStatus.AttachmentMetadataEntry\x12=\n\x0b\x61ttachError\x18\x03 \x01(\x0b\x32(.podplane.k8swire.storage.v1.VolumeError\x12=\n\x0b\x64\x65tachError\x18\x04 \x01(\x0b\x32(.podplane.k8swire.storage.v1.VolumeError\x1a\x39\n\x17\x41ttachmentMetadataEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"L\n\x0bVolumeError\x12,\n\x04time\x18\x01 \x01(\x0b\x32\x1e.podplane.k8swire.meta.v1.Time\x12\x0f\n\x07message\x18\x02 \x01(\t\"3\n\x13VolumeNodeResources\x12\x12\n\x05\x63ount\x18\x01 \x01(\x05H\x00\x88\x01\x01\x42\x08\n\x06_countb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -35,8 +36,38 @@ if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_STORAGECLASS_PARAMETERSENTRY']._loaded_options = None
   _globals['_STORAGECLASS_PARAMETERSENTRY']._serialized_options = b'8\001'
-  _globals['_STORAGECLASS']._serialized_start=161
-  _globals['_STORAGECLASS']._serialized_end=639
-  _globals['_STORAGECLASS_PARAMETERSENTRY']._serialized_start=525
-  _globals['_STORAGECLASS_PARAMETERSENTRY']._serialized_end=574
+  _globals['_VOLUMEATTACHMENTSTATUS_ATTACHMENTMETADATAENTRY']._loaded_options = None
+  _globals['_VOLUMEATTACHMENTSTATUS_ATTACHMENTMETADATAENTRY']._serialized_options = b'8\001'
+  _globals['_CSIDRIVER']._serialized_start=206
+  _globals['_CSIDRIVER']._serialized_end=331
+  _globals['_CSIDRIVERSPEC']._serialized_start=334
+  _globals['_CSIDRIVERSPEC']._serialized_end=735
+  _globals['_CSINODE']._serialized_start=737
+  _globals['_CSINODE']._serialized_end=858
+  _globals['_CSINODEDRIVER']._serialized_start=861
+  _globals['_CSINODEDRIVER']._serialized_end=999
+  _globals['_CSINODESPEC']._serialized_start=1001
+  _globals['_CSINODESPEC']._serialized_end=1075
+  _globals['_CSISTORAGECAPACITY']._serialized_start=1078
+  _globals['_CSISTORAGECAPACITY']._serialized_end=1362
+  _globals['_STORAGECLASS']._serialized_start=1365
+  _globals['_STORAGECLASS']._serialized_end=1843
+  _globals['_STORAGECLASS_PARAMETERSENTRY']._serialized_start=1729
+  _globals['_STORAGECLASS_PARAMETERSENTRY']._serialized_end=1778
+  _globals['_TOKENREQUEST']._serialized_start=1845
+  _globals['_TOKENREQUEST']._serialized_end=1931
+  _globals['_VOLUMEATTACHMENT']._serialized_start=1934
+  _globals['_VOLUMEATTACHMENT']._serialized_end=2142
+  _globals['_VOLUMEATTACHMENTSOURCE']._serialized_start=2145
+  _globals['_VOLUMEATTACHMENTSOURCE']._serialized_end=2303
+  _globals['_VOLUMEATTACHMENTSPEC']._serialized_start=2305
+  _globals['_VOLUMEATTACHMENTSPEC']._serialized_end=2432
+  _globals['_VOLUMEATTACHMENTSTATUS']._serialized_start=2435
+  _globals['_VOLUMEATTACHMENTSTATUS']._serialized_end=2767
+  _globals['_VOLUMEATTACHMENTSTATUS_ATTACHMENTMETADATAENTRY']._serialized_start=2710
+  _globals['_VOLUMEATTACHMENTSTATUS_ATTACHMENTMETADATAENTRY']._serialized_end=2767
+  _globals['_VOLUMEERROR']._serialized_start=2769
+  _globals['_VOLUMEERROR']._serialized_end=2845
+  _globals['_VOLUMENODERESOURCES']._serialized_start=2847
+  _globals['_VOLUMENODERESOURCES']._serialized_end=2898
 # @@protoc_insertion_point(module_scope)
