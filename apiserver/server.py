@@ -438,12 +438,8 @@ class APIServer:
         for cacher in self.cachers.values():
             await cacher.wait_ready(etcd_timeout)
         hooks.done(*health.CACHE_HOOKS)
-        policy = poststart.ensure_bootstrap_policy_seen(
-            self.stores["clusterroles"],
-            self.stores["clusterrolebindings"],
-            self.rbac_policy,
-            etcd_timeout,
-        )
+        rbac = [self.stores[plural] for plural in poststart.RBAC_PLURALS]
+        policy = poststart.ensure_bootstrap_policy_seen(self.rbac_policy, etcd_timeout, *rbac)
         await hooks.run("rbac/bootstrap-roles", policy)
         priorities = ensure_system_priority_classes(self.stores["priorityclasses"])
         await hooks.run("scheduling/bootstrap-system-priority-classes", priorities)

@@ -7,7 +7,8 @@ which an aggregated API server learns whom to trust; written when the apiserver 
 whenever someone changes it. With it, the bootstrap policy's `extension-apiserver-authentication-
 reader` Role in kube-system (get, list, watch of that ConfigMap) and its
 `system::extension-apiserver-authentication-reader` binding to the controller-manager and the
-scheduler, as Kubernetes' namespace_policy.go declares them."""
+scheduler, as Kubernetes' namespace_policy.go declares them (the bootstrap policy's own objects,
+apiserver/auth/bootstrap_namespace_roles.py: created here when missing, reconciled at start)."""
 
 from __future__ import annotations
 
@@ -17,7 +18,13 @@ from collections.abc import Iterable, Sequence
 from typing import Protocol, TypeVar
 
 from apiserver import errors
-from apiserver.auth.bootstrap_objects import AUTOUPDATE, BOOTSTRAPPING, GROUP, RBAC_DEFAULTS, rule
+from apiserver.auth.bootstrap_namespace_roles import (
+    AUTHENTICATION_READER as READER_ROLE,
+)
+from apiserver.auth.bootstrap_namespace_roles import (
+    AUTHENTICATION_READER_BINDING as READER_BINDING,
+)
+from apiserver.auth.bootstrap_namespace_roles import namespace_role_bindings, namespace_roles
 from apiserver.options.aggregator import AggregatorOptions
 from apiserver.registry.apiextensions.loop import DefinitionLoop
 from podplane.api.core.v1 import core_pb2
@@ -28,8 +35,6 @@ log = logging.getLogger(__name__)
 
 NAMESPACE = "kube-system"
 CONFIG_MAP = "extension-apiserver-authentication"
-READER_ROLE = "extension-apiserver-authentication-reader"
-READER_BINDING = "system::extension-apiserver-authentication-reader"
 
 T = TypeVar("T")
 
@@ -100,33 +105,12 @@ def combined(existing: dict[str, str], own: dict[str, str]) -> dict[str, str]:
     return out
 
 
-def _meta(name: str) -> meta_pb2.ObjectMeta:
-    return meta_pb2.ObjectMeta(
-        name=name,
-        namespace=NAMESPACE,
-        labels={BOOTSTRAPPING: RBAC_DEFAULTS},
-        annotations={AUTOUPDATE: "true"},
-    )
-
-
 def reader_role() -> rbac_pb2.Role:
-    return rbac_pb2.Role(
-        api_version=f"{GROUP}/v1",
-        kind="Role",
-        metadata=_meta(READER_ROLE),
-        rules=[rule(("get", "list", "watch"), ("",), ("configmaps",), names=(CONFIG_MAP,))],
-    )
+    return next(r for r in namespace_roles() if r.metadata.name == READER_ROLE)
 
 
 def reader_binding() -> rbac_pb2.RoleBinding:
-    users = ("system:kube-controller-manager", "system:kube-scheduler")
-    return rbac_pb2.RoleBinding(
-        api_version=f"{GROUP}/v1",
-        kind="RoleBinding",
-        metadata=_meta(READER_BINDING),
-        subjects=[rbac_pb2.Subject(kind="User", api_group=GROUP, name=u) for u in users],
-        role_ref=rbac_pb2.RoleRef(api_group=GROUP, kind="Role", name=READER_ROLE),
-    )
+    return next(b for b in namespace_role_bindings() if b.metadata.name == READER_BINDING)
 
 
 async def _ensure(store: Writes[T], obj: T, name: str) -> None:

@@ -13,13 +13,13 @@ import functools
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
-from apiserver.auth.policy import CLUSTER_ROLES, rules_allow
+from apiserver.auth.policy import NODE_RULES, rules_allow
 from apiserver.objects import pod_containers
 from podplane.api.core.v1 import core_pb2
 from podplane.volume import ephemeral
 
 NODE_LEASE_NAMESPACE = "kube-node-lease"
-_NODE_RULES = CLUSTER_ROLES["system:node"]
+_NODE_RULES = NODE_RULES
 # Whether no rule of system:node names objects (then what it allows depends on the verb and
 # resource alone, and is decided once for each).
 _NODE_RULES_NAME_FREE = not any(r.resource_names for r in _NODE_RULES)

@@ -1,7 +1,7 @@
-"""podplane's components' roles and bindings (plugin/pkg/auth/authorizer/rbac/bootstrappolicy's
-system:* roles, cut to the resources podplane serves), which apiserver/auth/rbac/bootstrap.py
-stores as ClusterRoles and ClusterRoleBindings at start; the node authorizer reads the
-system:node role's rules here.
+"""podplane's own roles beside Kubernetes' bootstrap policy (what its scheduler and
+controller-manager do beyond Kubernetes' roles for them, and the "viewers" group's), which
+apiserver/auth/bootstrap_policy.py stores as podplane:* ClusterRoles at start, and the rules the
+node authorizer decides kubelets' requests from.
 
 A rule names verbs and resources; a resource is "pods" or, for a subresource, "pods/status", and
 "*" matches every one (rbac.ResourceMatches)."""
@@ -9,8 +9,6 @@ A rule names verbs and resources; a resource is "pods" or, for a subresource, "p
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-from apiserver.auth.user import MASTERS_GROUP
 
 READ = ("get", "list", "watch")
 # Every resource except secrets (the view role's "read-only, no secrets" promise).
@@ -96,38 +94,32 @@ def rule(verbs: str | tuple[str, ...], *resources: str, names: tuple[str, ...] =
     return PolicyRule((verbs,) if isinstance(verbs, str) else verbs, resources, names)
 
 
-CLUSTER_ROLES: dict[str, tuple[PolicyRule, ...]] = {
-    "cluster-admin": (rule("*", "*"),),
-    # view: read everything but secrets (Kubernetes' view role; no pods/exec, pods/attach).
-    "view": (rule(READ, *_NON_SECRET),),
-    # system:kube-scheduler: reads what it schedules against, binds pods, writes events and its
-    # own leader lease.
-    "system:kube-scheduler": (
-        rule(("create", "patch", "update"), "events"),
-        rule("create", "leases"),
-        # Kubernetes' role has get and update; watch too here, as a standby scheduler follows
-        # the lease through a watch of it (podplane/client/leaderelection.py).
+# podplane's own ClusterRoles, beside Kubernetes' bootstrap policy (bootstrap_policy.py stores
+# them as podplane:* ClusterRoles): what its components do beyond Kubernetes' roles of the same
+# component, and the "viewers" group's read-everything-but-secrets.
+PODPLANE_ROLES: dict[str, tuple[PolicyRule, ...]] = {
+    # podplane:viewer: read everything but secrets (no pods/exec, pods/attach).
+    "podplane:viewer": (rule(READ, *_NON_SECRET),),
+    # podplane:kube-scheduler, beside Kubernetes' system:kube-scheduler and
+    # system:volume-scheduler: what podplane's scheduler reads besides.
+    "podplane:kube-scheduler": (
+        # A standby scheduler follows the lease through a watch of it
+        # (podplane/client/leaderelection.py).
         rule(("get", "update", "watch"), "leases", names=("kube-scheduler",)),
-        rule(READ, "nodes"),
-        rule(("get", "list", "watch", "delete"), "pods"),  # delete: preemption
-        rule("create", "pods/binding"),
-        rule(("patch", "update"), "pods/status"),
-        # services: PodTopologySpread's default constraints select what a pod's Services select.
+        # PodTopologySpread's default constraints select what a pod's workloads select.
         rule(READ, *_WORKLOADS, "services", "namespaces", "configmaps"),
-        # DefaultPreemption respects disruption budgets; the Priority admission plugin is the
-        # apiserver's, but the scheduler reads the classes for its queue's order.
+        # The Priority admission plugin is the apiserver's, but the scheduler reads the classes
+        # for its queue's order.
         rule(READ, "poddisruptionbudgets", "priorityclasses"),
-        # system:volume-scheduler: VolumeBinding reads the storage objects, prebinds volumes to
-        # claims and marks claims with the node chosen for their provisioning.
-        rule(("get", "list", "watch", "update", "patch"), "persistentvolumes"),
-        rule(("get", "list", "watch", "update", "patch"), "persistentvolumeclaims"),
         rule(READ, "storageclasses"),
     ),
-    # system:kube-controller-manager with its controllers' roles (Kubernetes runs each controller
-    # under its own service account; podplane's controller-manager is one identity).
-    "system:kube-controller-manager": (
+    # podplane:kube-controller-manager, beside Kubernetes' system:kube-controller-manager:
+    # podplane's controller-manager runs every controller as itself (Kubernetes' without
+    # --use-service-account-credentials), so it holds what its controllers' roles hold.
+    "podplane:kube-controller-manager": (
         rule(("create", "patch", "update"), "events"),
         rule("create", "leases"),
+        rule(("get", "update", "watch"), "leases", names=("kube-controller-manager",)),
         # The garbage collector's and the namespace controller's reach: every kind, read,
         # updated (owner references, finalizers, node lifecycle's taints and pod conditions)
         # and deleted; they create nothing but pods, workloads, (the local-path provisioner, and
@@ -155,74 +147,44 @@ CLUSTER_ROLES: dict[str, tuple[PolicyRule, ...]] = {
         # The disruption controller keeps budgets' status; eviction is the API's way to delete
         # a pod within them (the node lifecycle controller's and drain's).
         rule("create", "pods/eviction"),
-        # The resource quota controller keeps each quota's hard and used
-        # (system:controller:resourcequota-controller).
         rule("update", "resourcequotas/status"),
-        # The horizontal pod autoscaler controller writes autoscalers' status
-        # (system:controller:horizontal-pod-autoscaler).
         rule("update", "horizontalpodautoscalers/status"),
-    ),
-    # system:node: what a kubelet may do at all; the node authorizer and NodeRestriction narrow it
-    # to its own node, pods and the objects they reference.
-    "system:node": (
-        rule(("create", "get", "list", "watch", "update", "patch", "delete"), "nodes"),
-        rule(("update", "patch"), "nodes/status"),
-        rule(("create", "update", "patch"), "events"),
-        rule(READ, "pods"),
-        rule(("create", "delete"), "pods"),  # mirror pods; deleting its own pods
-        rule(("update", "patch"), "pods/status"),
-        rule(("get", "create", "update", "patch", "delete"), "leases"),
-        rule("get", "secrets", "configmaps", "persistentvolumeclaims", "persistentvolumes"),
-        # The Services of every namespace: their environment variables in containers.
-        rule(READ, "services"),
-        # The handlers of the pods' RuntimeClasses.
-        rule(READ, "runtimeclasses"),
-        # Its CSINode (the CSI drivers registered on it) and the drivers' CSIDrivers.
-        rule(READ, "csidrivers"),
-        rule(("get", "create", "update", "patch", "delete"), "csinodes"),
-        # Its client and serving certificates' requests (the kubelet's certificate rotation).
-        rule(("create", "get", "list", "watch"), "certificatesigningrequests"),
-        # Its HTTPS API's callers checked (webhook authentication and authorization); these
-        # creates write nothing.
-        rule("create", "tokenreviews"),
-        rule("create", "subjectaccessreviews", "localsubjectaccessreviews"),
-    ),
-    # system:kubelet-api-admin: every call of the kubelets' API (Kubernetes' role, bound to
-    # nobody by default; the apiserver's kubelet client and cluster admins are system:masters).
-    "system:kubelet-api-admin": (
-        rule(READ, "nodes"),
-        rule("proxy", "nodes"),
-        rule("*", "nodes/proxy", "nodes/metrics", "nodes/spec", "nodes/stats", "nodes/log"),
-    ),
-    # system:auth-delegator: delegated authentication and authorization, what an aggregated API
-    # server's service account is bound to (metrics-server's, the sample-apiserver's).
-    "system:auth-delegator": (
-        rule("create", "tokenreviews"),
-        rule("create", "subjectaccessreviews"),
-    ),
-    # system:node-proxier: what kube-proxy reads to program a node's service rules (its
-    # informers of services and endpoint slices, its node), and its events.
-    "system:node-proxier": (
-        rule(("list", "watch"), "services", "endpoints"),
-        rule(READ, "nodes"),
-        rule(("create", "patch", "update"), "events"),
-        rule(("list", "watch"), "endpointslices"),
     ),
 }
 
-# ClusterRoleBindings: subject -> role. The kubelets' own rights come from the node authorizer
-# alone, with the system:node role's rules (as Kubernetes does since 1.8). system:node-proxier is
-# bound to the user system:kube-proxy, as in Kubernetes; the cluster's kube-proxy is the
-# DaemonSet kube-system/kube-proxy, whose service account the kube-proxy add-on binds to the role
-# (docker/addons/kube-proxy.yaml: kubeadm's kubeadm:node-proxier).
-GROUP_BINDINGS: dict[str, str] = {
-    MASTERS_GROUP: "cluster-admin",
-    "viewers": "view",
-}
+# What a kubelet may do at all, as podplane's node authorizer decides it (Kubernetes' NodeRules
+# cut to what podplane's kubelet does); the node authorizer and NodeRestriction narrow it to its
+# own node, pods and the objects they reference. The stored ClusterRole system:node is
+# Kubernetes' own (bootstrap_system_roles.py), bound to nobody, as on Kubernetes.
+NODE_RULES: tuple[PolicyRule, ...] = (
+    rule(("create", "get", "list", "watch", "update", "patch", "delete"), "nodes"),
+    rule(("update", "patch"), "nodes/status"),
+    rule(("create", "update", "patch"), "events"),
+    rule(READ, "pods"),
+    rule(("create", "delete"), "pods"),  # mirror pods; deleting its own pods
+    rule(("update", "patch"), "pods/status"),
+    rule(("get", "create", "update", "patch", "delete"), "leases"),
+    rule("get", "secrets", "configmaps", "persistentvolumeclaims", "persistentvolumes"),
+    # The Services of every namespace: their environment variables in containers.
+    rule(READ, "services"),
+    # The handlers of the pods' RuntimeClasses.
+    rule(READ, "runtimeclasses"),
+    # Its CSINode (the CSI drivers registered on it) and the drivers' CSIDrivers.
+    rule(READ, "csidrivers"),
+    rule(("get", "create", "update", "patch", "delete"), "csinodes"),
+    # Its client and serving certificates' requests (the kubelet's certificate rotation).
+    rule(("create", "get", "list", "watch"), "certificatesigningrequests"),
+    # Its HTTPS API's callers checked (webhook authentication and authorization); these
+    # creates write nothing.
+    rule("create", "tokenreviews"),
+    rule("create", "subjectaccessreviews", "localsubjectaccessreviews"),
+)
+
+# podplane's ClusterRoleBindings of its own roles.
+GROUP_BINDINGS: dict[str, str] = {"viewers": "podplane:viewer"}
 USER_BINDINGS: dict[str, str] = {
-    "system:kube-scheduler": "system:kube-scheduler",
-    "system:kube-controller-manager": "system:kube-controller-manager",
-    "system:kube-proxy": "system:node-proxier",
+    "system:kube-scheduler": "podplane:kube-scheduler",
+    "system:kube-controller-manager": "podplane:kube-controller-manager",
 }
 
 
@@ -230,32 +192,3 @@ def rules_allow(
     rules: tuple[PolicyRule, ...], verb: str, resource: str, subresource: str, name: str
 ) -> bool:
     return any(r.allows(verb, resource, subresource, name) for r in rules)
-
-
-# Non-resource URLs (a rule's nonResourceURLs; "/x/*" matches below /x) of
-# system:public-info-viewer (everyone, signed in or not), system:discovery (the signed in) and
-# system:monitoring.
-PUBLIC_INFO = ("/livez", "/readyz", "/healthz", "/version", "/version/")
-DISCOVERY = (
-    "/api",
-    "/api/*",
-    "/apis",
-    "/apis/*",
-    "/openapi",
-    "/openapi/*",
-    "/version",
-    "/version/",
-)
-MONITORING = (
-    "/metrics",
-    "/metrics/slis",
-    "/healthz",
-    "/healthz/*",
-    "/livez",
-    "/livez/*",
-    "/readyz",
-    "/readyz/*",
-)
-MONITORING_GROUP = "system:monitoring"
-# The service account issuer discovery documents (apiserver/auth/serviceaccount/openid.py).
-ISSUER_DISCOVERY = ("/.well-known/openid-configuration", "/openid/v1/jwks")

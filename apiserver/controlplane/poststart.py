@@ -25,6 +25,8 @@ from podplane.api.rbac.v1 import rbac_pb2
 
 log = logging.getLogger(__name__)
 
+# The stores ensure_bootstrap_policy_seen takes, in its order.
+RBAC_PLURALS = ("clusterroles", "clusterrolebindings", "roles", "rolebindings")
 # Namespaces every cluster has (kube-node-lease holds the nodes' heartbeat leases).
 SYSTEM_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
 
@@ -36,15 +38,17 @@ async def ensure_system_namespaces(namespaces: Store[core_pb2.Namespace]) -> Non
 
 
 async def ensure_bootstrap_policy_seen(
-    cluster_roles: Store[rbac_pb2.ClusterRole],
-    cluster_role_bindings: Store[rbac_pb2.ClusterRoleBinding],
     policy: PolicyCache,
     timeout: float,
+    cluster_roles: Store[rbac_pb2.ClusterRole],
+    cluster_role_bindings: Store[rbac_pb2.ClusterRoleBinding],
+    roles: Store[rbac_pb2.Role],
+    role_bindings: Store[rbac_pb2.RoleBinding],
 ) -> None:
     """The RBAC bootstrap policy stored (Kubernetes' rbac/bootstrap-roles post-start hook), then
     seen by the authorizer's cache, before the apiserver reports ready: components that connect
     at once are authorized by it."""
-    await ensure_bootstrap_policy(cluster_roles, cluster_role_bindings)
+    await ensure_bootstrap_policy(cluster_roles, cluster_role_bindings, roles, role_bindings)
     wanted = {b.metadata.name for b in rbac_bootstrap.cluster_role_bindings()}
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout

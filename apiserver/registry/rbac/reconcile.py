@@ -1,10 +1,12 @@
 """The bootstrap policy stored at start (pkg/registry/rbac/rest/storage_rbac.go's PostStartHook
-and pkg/registry/rbac/reconciliation): each bootstrap ClusterRole and ClusterRoleBinding is
-created when missing; one that exists gets the labels, annotations, rules (or aggregation
-selectors) and subjects it lacks, unless annotated rbac.authorization.kubernetes.io/autoupdate:
-"false"; what it has beyond them stays. A binding whose roleRef differs is deleted and made again
-(roleRef cannot change). Several apiservers may start at once: a conflict or a create that finds
-the object made meanwhile is read and reconciled again."""
+and pkg/registry/rbac/reconciliation): each bootstrap ClusterRole, ClusterRoleBinding, Role and
+RoleBinding is created when missing; one that exists gets the labels, annotations, rules (or
+aggregation selectors) and subjects it lacks, unless annotated
+rbac.authorization.kubernetes.io/autoupdate: "false" (an object without the annotation is
+reconciled, and gets it: computeReconciledRole protects only "false"); what it has beyond them
+stays. A binding whose roleRef differs is deleted and made again (roleRef cannot change). Several
+apiservers may start at once: a conflict or a create that finds the object made meanwhile is read
+and reconciled again."""
 
 from __future__ import annotations
 
@@ -20,7 +22,13 @@ from podplane.api.rbac.v1 import rbac_pb2
 log = logging.getLogger(__name__)
 
 ATTEMPTS = 8
-R = TypeVar("R", rbac_pb2.ClusterRole, rbac_pb2.ClusterRoleBinding)
+R = TypeVar(
+    "R", rbac_pb2.ClusterRole, rbac_pb2.ClusterRoleBinding, rbac_pb2.Role, rbac_pb2.RoleBinding
+)
+RoleT = TypeVar("RoleT", rbac_pb2.ClusterRole, rbac_pb2.Role)
+BindingT = TypeVar("BindingT", rbac_pb2.ClusterRoleBinding, rbac_pb2.RoleBinding)
+Roles = (rbac_pb2.ClusterRole, rbac_pb2.Role)
+Bindings = (rbac_pb2.ClusterRoleBinding, rbac_pb2.RoleBinding)
 
 
 def _merge_meta(out: R, expected: R) -> None:
@@ -30,15 +38,17 @@ def _merge_meta(out: R, expected: R) -> None:
         out.metadata.annotations.setdefault(k, v)
 
 
-def reconciled_role(
-    existing: rbac_pb2.ClusterRole, expected: rbac_pb2.ClusterRole
-) -> rbac_pb2.ClusterRole:
+def reconciled_role(existing: RoleT, expected: RoleT) -> RoleT:
     """computeReconciledRole without removing anything: missing labels, annotations and rules;
     for an aggregated role, the missing selectors (its rules are the aggregation controller's)."""
-    out = rbac_pb2.ClusterRole()
+    out = type(existing)()
     out.CopyFrom(existing)
     _merge_meta(out, expected)
-    if expected.HasField("aggregation_rule"):
+    if (
+        isinstance(out, rbac_pb2.ClusterRole)
+        and isinstance(expected, rbac_pb2.ClusterRole)
+        and (expected.HasField("aggregation_rule"))
+    ):
         selectors = out.aggregation_rule.cluster_role_selectors
         for sel in expected.aggregation_rule.cluster_role_selectors:
             if sel not in selectors:
@@ -48,12 +58,10 @@ def reconciled_role(
     return out
 
 
-def reconciled_binding(
-    existing: rbac_pb2.ClusterRoleBinding, expected: rbac_pb2.ClusterRoleBinding
-) -> rbac_pb2.ClusterRoleBinding:
+def reconciled_binding(existing: BindingT, expected: BindingT) -> BindingT:
     """computeReconciledRoleBinding without removing anything: missing labels, annotations and
     subjects."""
-    out = rbac_pb2.ClusterRoleBinding()
+    out = type(existing)()
     out.CopyFrom(existing)
     _merge_meta(out, expected)
     for s in expected.subjects:
@@ -62,15 +70,15 @@ def reconciled_binding(
     return out
 
 
-def _protected(obj: rbac_pb2.ClusterRole | rbac_pb2.ClusterRoleBinding) -> bool:
+def _protected(obj: R) -> bool:
     return obj.metadata.annotations.get(bootstrap.AUTOUPDATE) == "false"
 
 
 async def _ensure(store: Store[R], expected: R) -> None:
-    name = expected.metadata.name
+    namespace, name = expected.metadata.namespace, expected.metadata.name
     for _ in range(ATTEMPTS):
         try:
-            existing = await store.get("", name)
+            existing = await store.get(namespace, name)
         except errors.APIError as e:
             if e.reason != "NotFound":
                 raise
@@ -86,16 +94,13 @@ async def _ensure(store: Store[R], expected: R) -> None:
                 raise
         if _protected(existing):
             return
-        if isinstance(existing, rbac_pb2.ClusterRoleBinding) and isinstance(
-            expected, rbac_pb2.ClusterRoleBinding
-        ):
+        wanted: R
+        if isinstance(existing, Bindings) and isinstance(expected, Bindings):
             if existing.role_ref != expected.role_ref:
                 await _recreate(store, existing, expected)
                 return
-            wanted: R = reconciled_binding(existing, expected)
-        elif isinstance(existing, rbac_pb2.ClusterRole) and isinstance(
-            expected, rbac_pb2.ClusterRole
-        ):
+            wanted = reconciled_binding(existing, expected)
+        elif isinstance(existing, Roles) and isinstance(expected, Roles):
             wanted = reconciled_role(existing, expected)
         else:
             raise TypeError(f"not a bootstrap kind: {type(expected).__name__}")
@@ -113,7 +118,7 @@ async def _ensure(store: Store[R], expected: R) -> None:
 
 async def _recreate(store: Store[R], existing: R, expected: R) -> None:
     try:
-        await store.delete("", existing.metadata.name)
+        await store.delete(existing.metadata.namespace, existing.metadata.name)
     except errors.APIError as e:
         if e.reason != "NotFound":
             raise
@@ -123,13 +128,21 @@ async def _recreate(store: Store[R], existing: R, expected: R) -> None:
 async def ensure_bootstrap_policy(
     cluster_roles: Store[rbac_pb2.ClusterRole],
     cluster_role_bindings: Store[rbac_pb2.ClusterRoleBinding],
+    roles: Store[rbac_pb2.Role],
+    role_bindings: Store[rbac_pb2.RoleBinding],
 ) -> None:
-    """Roles first, so a binding never names a role that is not there yet; kubeadm's node
-    bootstrap bindings once the roles they name exist (the certificates API's)."""
-    for role in bootstrap.cluster_roles():
-        await _ensure(cluster_roles, role)
+    """Roles first, so a binding never names a role that is not there yet (storage_rbac.go's
+    order: cluster roles, cluster role bindings, roles, role bindings); kubeadm's node bootstrap
+    bindings once the roles they name exist (the certificates API's). The namespaces of the
+    Roles (kube-system, kube-public) are the system namespaces made before this hook."""
+    for cluster_role in bootstrap.cluster_roles():
+        await _ensure(cluster_roles, cluster_role)
     for binding in bootstrap.cluster_role_bindings():
         await _ensure(cluster_role_bindings, binding)
+    for role in bootstrap.roles():
+        await _ensure(roles, role)
+    for role_binding in bootstrap.role_bindings():
+        await _ensure(role_bindings, role_binding)
     for binding in bootstrap.kubeadm_cluster_role_bindings():
         try:
             await cluster_roles.get("", binding.role_ref.name)

@@ -211,7 +211,14 @@ async def test_the_bootstrap_role_and_binding_are_kubernetes(cluster: RestCluste
     )
     assert role["rules"] == [
         {
-            "nonResourceURLs": ["/.well-known/openid-configuration", "/openid/v1/jwks"],
+            # With the slash-ended forms, as Kubernetes allows them for clients generated from
+            # its published OpenAPI before the trailing slash was fixed.
+            "nonResourceURLs": [
+                "/.well-known/openid-configuration",
+                "/.well-known/openid-configuration/",
+                "/openid/v1/jwks",
+                "/openid/v1/jwks/",
+            ],
             "verbs": ["get"],
         }
     ]

@@ -9,6 +9,7 @@ import asyncio
 from apiserver.auth import bootstrap_policy
 from apiserver.auth.escalation import missing_rules
 from apiserver.server import APIServer
+from podplane.api.rbac.v1 import rbac_pb2
 from podplane.client.clientset import Client
 from tests.support import EtcdProcess
 
@@ -56,3 +57,62 @@ async def test_apiservers_starting_together_reconcile_once(etcd: EtcdProcess) ->
     finally:
         await client.close()
         await first.stop(0)
+
+
+async def test_a_restart_gives_an_edited_role_its_rules_back_unless_autoupdate_is_false(
+    etcd: EtcdProcess,
+) -> None:
+    """An autoupdate "true" ClusterRole and Role cut down, with a rule of the user's own, get
+    Kubernetes' rules back beside the user's at the next start; an annotation removed counts
+    as "true" and is put back; "false" leaves the object as edited; a deleted RoleBinding is
+    made again."""
+    server = APIServer([etcd.endpoint], "127.0.0.1:0")
+    await server.start(etcd_timeout=20)
+    client = Client(f"127.0.0.1:{server.port}", timeout=10)
+    own = rbac_pb2.PolicyRule(verbs=["get"], api_groups=["example.com"], resources=["widgets"])
+    try:
+        replicaset = await client.clusterroles.get("system:controller:replicaset-controller")
+        del replicaset.rules[:]
+        replicaset.rules.append(own)
+        del replicaset.metadata.annotations[bootstrap_policy.AUTOUPDATE]
+        await client.clusterroles.update(replicaset)
+        reader = await client.roles.get("extension-apiserver-authentication-reader", "kube-system")
+        del reader.rules[:]
+        reader.rules.append(own)
+        await client.roles.update(reader)
+        cleaner = await client.roles.get("system:controller:token-cleaner", "kube-system")
+        cleaner.metadata.annotations[bootstrap_policy.AUTOUPDATE] = "false"
+        del cleaner.rules[:]
+        cleaner.rules.append(own)
+        await client.roles.update(cleaner)
+        await client.rolebindings.delete("system:controller:bootstrap-signer", "kube-public")
+    finally:
+        await client.close()
+        await server.stop(0)
+
+    restarted = APIServer([etcd.endpoint], "127.0.0.1:0")
+    await restarted.start(etcd_timeout=20)
+    client = Client(f"127.0.0.1:{restarted.port}", timeout=10)
+    try:
+        expected = {r.metadata.name: r for r in bootstrap_policy.cluster_roles()}
+        replicaset = await client.clusterroles.get("system:controller:replicaset-controller")
+        assert replicaset.rules[0] == own
+        wanted = expected["system:controller:replicaset-controller"].rules
+        assert missing_rules(list(replicaset.rules), wanted) == []
+        assert replicaset.metadata.annotations[bootstrap_policy.AUTOUPDATE] == "true"
+        expected_roles = {r.metadata.name: r for r in bootstrap_policy.roles()}
+        reader = await client.roles.get("extension-apiserver-authentication-reader", "kube-system")
+        assert reader.rules[0] == own
+        wanted = expected_roles["extension-apiserver-authentication-reader"].rules
+        assert missing_rules(list(reader.rules), wanted) == []
+        cleaner = await client.roles.get("system:controller:token-cleaner", "kube-system")
+        assert list(cleaner.rules) == [own]
+        signer = await client.rolebindings.get("system:controller:bootstrap-signer", "kube-public")
+        assert [(s.kind, s.namespace, s.name) for s in signer.subjects] == [
+            ("ServiceAccount", "kube-system", "bootstrap-signer")
+        ]
+    finally:
+        # The session's etcd is shared: the next apiserver makes the protected Role afresh.
+        await client.roles.delete("system:controller:token-cleaner", "kube-system")
+        await client.close()
+        await restarted.stop(0)
