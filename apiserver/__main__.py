@@ -11,6 +11,7 @@ import sys
 from apiserver.options import (
     admission,
     aggregator,
+    component_status,
     etcd,
     flowcontrol,
     security,
@@ -42,6 +43,7 @@ OPTION_GROUPS: tuple[OptionGroup, ...] = (
     LogOptions,
     security,
     aggregator,
+    component_status,
 )
 
 
@@ -72,6 +74,7 @@ async def run(args: argparse.Namespace) -> None:
         advertise_address=args.advertise_address,
         disable_admission_plugins=args.disable_admission_plugins,
         aggregator=args.aggregator,
+        component_status=args.component_status,
     )
     # /healthz beside /metrics: the gRPC health service's status (NOT_SERVING while etcd is
     # unreachable), and the event loop turning.

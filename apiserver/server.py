@@ -67,6 +67,7 @@ from apiserver.flowcontrol.priority_and_fairness import (
 from apiserver.objects import T
 from apiserver.options.advertise import default_advertise_address, external_address
 from apiserver.options.aggregator import AggregatorOptions
+from apiserver.options.component_status import ComponentStatusOptions
 from apiserver.options.etcd import WatchCacheOptions
 from apiserver.options.secure_serving import SecureServing
 from apiserver.options.serving import DEFAULT_ACCEPTORS
@@ -138,6 +139,7 @@ class APIServer:
     disable_admission_plugins: frozenset[str] = frozenset()
     # The aggregation layer's proxy certificate and request headers (--proxy-client-*-file).
     aggregator: AggregatorOptions | None = None
+    component_status: ComponentStatusOptions = field(default_factory=ComponentStatusOptions)
     etcd: EtcdClient = field(init=False)
     # By plural: every kind, so of no one message type.
     stores: dict[str, Store[Any]] = field(init=False)
@@ -170,10 +172,8 @@ class APIServer:
     # ------------------------------------------------------------------ assembly steps
     def _storage(self) -> None:
         """The etcd client, one store per kind, the pools Services take values from."""
-        self.etcd = EtcdClient(
-            self.etcd_endpoints,
-            credentials=(self.security.etcd_credentials() if self.security else None),
-        )
+        credentials = self.security.etcd_credentials() if self.security else None
+        self.etcd = EtcdClient(self.etcd_endpoints, credentials=credentials)
         if self.security and self.security.kubelet_client:  # one per process (python -m apiserver)
             kubelet_client.configure(
                 self.security.kubelet_client.credentials(),
@@ -285,8 +285,7 @@ class APIServer:
     def _served_resources(
         self, reads: dict[str, Cacher[Any] | Uncached[Any]], admission: AdmissionChain
     ) -> None:
-        """Every resource's verbs, as each front door calls them: the built-in kinds', and those
-        the CustomResourceDefinitions add while the server runs."""
+        """Every resource's verbs, as both doors call them: built-in, computed, and custom."""
         self.apis = ServedResources(
             {
                 plural: ResourceAPI(
@@ -298,6 +297,7 @@ class APIServer:
             }
         )
         self.apis.versions = served_versions(self.etcd, self.stores, self._cacher, self.cachers)
+        self.apis.computed = self.component_status.computed_apis(self.etcd)
         self.custom_resources = CustomResourceServing(
             self.apis,
             StorageParts(self.etcd, self._custom_cacher, admission, self.cachers),

@@ -23,10 +23,16 @@ from apiserver.auth.rbac.cache import PolicyCache
 from apiserver.auth.rbac.resolver import RBACAuthorizer, ResolvedRules
 from apiserver.auth.user import MASTERS_GROUP, UNAUTHENTICATED_GROUP, UserInfo
 from podplane.apimachinery import resources, selectors
+from podplane.apimachinery.resources import CreateOnlyResource, Resource
 
 ANONYMOUS = UserInfo("system:anonymous", frozenset({UNAUTHENTICATED_GROUP}))
 _NAMESPACED = {r.plural for r in resources.SERVED if r.namespaced}
-_GROUPS = {r.plural: r.api_version.rpartition("/")[0] for r in resources.SERVED}
+# The group of a plural named without one: its storage version's (events: the core group).
+_STORAGE_VERSIONS: tuple[Resource | CreateOnlyResource, ...] = (
+    *resources.ALL,
+    *resources.CREATE_ONLY,
+)
+_GROUPS = {r.plural: r.api_version.rpartition("/")[0] for r in _STORAGE_VERSIONS}
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from apiserver.registry.componentstatus.rest import ComponentStatuses
 from apiserver.registry.resource import ResourceAPI
 from podplane.api.apiextensions.v1 import apiextensions_pb2
 from podplane.api.apiextensions.v1.custom_objects_pb2 import CustomObject
@@ -74,6 +75,8 @@ class ServedResources(Mapping[str, ResourceAPI[Any]]):
     custom: dict[ResourceKey, CustomResourceVersion] = field(default_factory=dict)
     # The built-in kinds' other served versions (resources.OTHER_VERSIONS: registry/versions.py).
     versions: dict[ResourceKey, ResourceAPI[Any]] = field(default_factory=dict)
+    # The computed kinds' verbs, by plural (resources.COMPUTED: componentstatuses).
+    computed: dict[str, ComponentStatuses] = field(default_factory=dict)
     # Moves whenever the custom resources change: what documents built from them are cached by.
     revision: int = 0
 

@@ -122,6 +122,8 @@ class EtcdClient:
         timeout: float = 10.0,
         credentials: grpc.ChannelCredentials | None = None,
     ) -> None:
+        # What it was made with: a probe of one member makes a client of its own alike.
+        self.endpoints, self.credentials = list(endpoints), credentials
         # grpc's round-robin over a static list gives failover across members.
         targets = [_target(e) for e in endpoints]
         target = targets[0] if len(targets) == 1 else "ipv4:" + ",".join(targets)

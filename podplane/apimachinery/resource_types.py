@@ -114,3 +114,40 @@ class CreateOnlyResource(Generic[M]):
 
     def new(self) -> M:
         return self.message()
+
+
+@dataclass(frozen=True)
+class ComputedResource(Generic[M]):
+    """A kind computed on each read and never stored (Kubernetes' ComponentStatus): served at
+    both doors with get and list alone; it has no watch, no writes and no storage."""
+
+    kind: str
+    plural: str
+    api_version: str
+    namespaced: bool
+    message: type[M]
+    list_message: type[Message]
+    # Full gRPC service name, e.g. "podplane.core.v1.ComponentStatuses".
+    service: str
+    stub: Callable[[grpc.aio.Channel], Any]
+    add_servicer: Callable[[object, MethodRegistry], None]
+    short_names: tuple[str, ...] = ()
+
+    @property
+    def singular(self) -> str:
+        return self.kind.lower()
+
+    @property
+    def list_kind(self) -> str:
+        return f"{self.kind}List"
+
+    @property
+    def group(self) -> str:
+        return self.api_version.rpartition("/")[0]
+
+    @property
+    def version(self) -> str:
+        return self.api_version.rpartition("/")[2]
+
+    def new(self) -> M:
+        return self.message()

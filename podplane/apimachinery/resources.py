@@ -31,12 +31,14 @@ from podplane.api.coordination.v1 import lease_pb2
 # services_pb2 registers the service descriptors in the default pool, which server reflection reads.
 from podplane.api.core.v1 import core_pb2, quota_pb2, service_pb2, services_pb2, services_pb2_grpc  # noqa: F401
 from podplane.api.discovery.v1 import discovery_pb2
+from podplane.api.events.v1 import events_pb2
 from podplane.api.networking.v1 import networking_pb2
 from podplane.api.node.v1 import node_pb2
 from podplane.api.policy.v1 import policy_pb2
 from podplane.api.rbac.v1 import rbac_pb2
 from podplane.api.scheduling.v1 import scheduling_pb2
 from podplane.api.storage.v1 import csi_pb2, storage_pb2
+from podplane.apimachinery.resource_types import ComputedResource as ComputedResource
 from podplane.apimachinery.resource_types import CreateOnlyResource as CreateOnlyResource
 from podplane.apimachinery.resource_types import M
 from podplane.apimachinery.resource_types import MethodRegistry as MethodRegistry
@@ -53,6 +55,7 @@ API_GROUPS = {
     "coordination": "coordination.k8s.io",
     "discovery": "discovery.k8s.io",
     "networking": "networking.k8s.io",
+    "events": "events.k8s.io",
     "rbac": "rbac.authorization.k8s.io",
     "storage": "storage.k8s.io",
     "scheduling": "scheduling.k8s.io",
@@ -305,7 +308,9 @@ HORIZONTAL_POD_AUTOSCALER_V1 = _kind(
     NAMESPACED | STATUS | IN_ALL,
     "hpa",
 )
-OTHER_VERSIONS: tuple[Resource, ...] = (HORIZONTAL_POD_AUTOSCALER_V1,)
+# events.k8s.io/v1 Event: the core v1 Event at another version (short name ev too, as Kubernetes').
+EVENT_V1 = _kind(events_pb2.Event, "events", NAMESPACED, "ev")
+OTHER_VERSIONS: tuple[Resource, ...] = (HORIZONTAL_POD_AUTOSCALER_V1, EVENT_V1)
 # Every served version of every built-in kind.
 ALL_VERSIONS: tuple[Resource, ...] = (*ALL, *OTHER_VERSIONS)
 
@@ -395,8 +400,39 @@ CREATE_ONLY: tuple[CreateOnlyResource, ...] = (
     SELF_SUBJECT_REVIEW,
     TOKEN_REVIEW,
 )
-# Every kind a request may name: what authorization, discovery and the doors' routing know.
-SERVED: tuple[Resource | CreateOnlyResource, ...] = (*ALL_VERSIONS, *CREATE_ONLY)
+
+
+def _computed(
+    message: type[M], plural: str, traits: Traits, *short_names: str
+) -> ComputedResource[M]:
+    """A computed kind from its row, as _kind derives a stored one's."""
+    grpc_service = _service(message, plural)
+    return ComputedResource(
+        kind=message.__name__,
+        plural=plural,
+        api_version=_api_version(message),
+        namespaced=Traits.NAMESPACED in traits,
+        message=message,
+        list_message=getattr(sys.modules[message.__module__], f"{message.__name__}List"),
+        service=grpc_service.name,
+        stub=grpc_service.stub,
+        add_servicer=grpc_service.add_servicer,
+        short_names=short_names,
+    )
+
+
+# v1 ComponentStatus: computed on each read from probes of the control plane's components.
+COMPONENT_STATUS = _computed(core_pb2.ComponentStatus, "componentstatuses", CLUSTER, "cs")
+# Served (discovery, both doors, authorization) with get and list; never stored or watched.
+COMPUTED: tuple[ComputedResource, ...] = (COMPONENT_STATUS,)
+
+# Every kind a request may name: what authorization, discovery and the doors' routing know. The
+# other versions come first, so that a table by plural built from it (plural -> group) ends with
+# the storage version's group: "events" is the core group's, whose rules also name
+# events.k8s.io. What is listed in order (discovery's groups) reads IN_TABLE_ORDER.
+SERVED: tuple[Resource | CreateOnlyResource, ...] = (*OTHER_VERSIONS, *ALL, *CREATE_ONLY)
+# SERVED in the table's order: the storage versions first, then the other versions.
+IN_TABLE_ORDER: tuple[Resource | CreateOnlyResource, ...] = (*ALL_VERSIONS, *CREATE_ONLY)
 
 # Every spelling a user may type (kubectl accepts kind, singular, plural and short names).
 _BY_NAME: dict[str, Resource] = {}

@@ -19,6 +19,7 @@ from podplane.api.certificates.v1 import certificates_pb2
 from podplane.api.coordination.v1 import lease_pb2
 from podplane.api.core.v1 import core_pb2, quota_pb2, service_pb2
 from podplane.api.discovery.v1 import discovery_pb2
+from podplane.api.events.v1 import events_pb2
 from podplane.api.meta.v1 import meta_pb2
 from podplane.api.networking.v1 import networking_pb2
 from podplane.api.node.v1 import node_pb2
@@ -173,6 +174,10 @@ class Client(AdmissionClients):
         )
         self.events: ResourceClient[core_pb2.Event] = ResourceClient(
             self.channel, resources.EVENT, timeout
+        )
+        # The same events at events.k8s.io/v1.
+        self.events_v1: ResourceClient[events_pb2.Event] = ResourceClient(
+            self.channel, resources.EVENT_V1, timeout
         )
         self.leases: ResourceClient[lease_pb2.Lease] = ResourceClient(
             self.channel, resources.LEASE, timeout

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from google.protobuf.message import Message
 
 from podplane.apimachinery import resources
-from podplane.apimachinery.resources import Resource
+from podplane.apimachinery.resources import ComputedResource, Resource
 from podplane.printers.admissionregistration import (
     MUTATING_WEBHOOK_CONFIGURATION_TABLE,
     VALIDATING_ADMISSION_POLICY_BINDING_TABLE,
@@ -20,6 +20,7 @@ from podplane.printers.autoscaling import (
     HORIZONTAL_POD_AUTOSCALER_V1_TABLE,
 )
 from podplane.printers.certificates import CERTIFICATE_SIGNING_REQUEST_TABLE
+from podplane.printers.component_status import COMPONENT_STATUS_TABLE
 from podplane.printers.config import CONFIG_MAP_TABLE, SECRET_TABLE
 from podplane.printers.cronjobs import CRON_JOB_TABLE
 from podplane.printers.csi import (
@@ -29,7 +30,7 @@ from podplane.printers.csi import (
     VOLUME_ATTACHMENT_TABLE,
 )
 from podplane.printers.custom import CUSTOM_RESOURCE_DEFINITION_TABLE
-from podplane.printers.events import EVENT_TABLE
+from podplane.printers.events import EVENT_TABLE, EVENTS_V1_TABLE
 from podplane.printers.leases import LEASE_TABLE
 from podplane.printers.namespaces import NAMESPACE_TABLE
 from podplane.printers.networking import (
@@ -131,10 +132,13 @@ _VERSION_TABLES: dict[tuple[str, str], TableSpec[Any]] = {
         resources.HORIZONTAL_POD_AUTOSCALER_V1.api_version,
         resources.HORIZONTAL_POD_AUTOSCALER_V1.plural,
     ): HORIZONTAL_POD_AUTOSCALER_V1_TABLE,
+    (resources.EVENT_V1.api_version, resources.EVENT_V1.plural): EVENTS_V1_TABLE,
 }
 
 
-def table_for(resource: Resource[M]) -> TableSpec[M]:
+def table_for(resource: Resource[M] | ComputedResource[M]) -> TableSpec[M]:
+    if isinstance(resource, ComputedResource):  # componentstatuses, the one computed kind
+        return cast("TableSpec[M]", COMPONENT_STATUS_TABLE)
     other = _VERSION_TABLES.get((resource.api_version, resource.plural))
     table: TableSpec[M] = other if other is not None else _TABLES[resource.plural]
     return table

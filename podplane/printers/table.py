@@ -19,7 +19,7 @@ from google.protobuf.message import Message
 
 from podplane.apimachinery.json_types import JSONObject
 from podplane.apimachinery.meta import object_meta
-from podplane.apimachinery.resources import Resource
+from podplane.apimachinery.resources import ComputedResource, Resource
 from podplane.printers.registry import table_for
 from podplane.printers.spec import Column, RowCondition, TableSpec
 
@@ -93,7 +93,11 @@ def partial_object_metadata(
 
 
 def _row_object(
-    resource: Resource[M], obj: M, include: IncludeObject, encode: Encoder, group_version: str
+    resource: Resource[M] | ComputedResource[M],
+    obj: M,
+    include: IncludeObject,
+    encode: Encoder,
+    group_version: str,
 ) -> JSONObject | None:
     if include is IncludeObject.NONE:
         return None
@@ -109,7 +113,7 @@ def _row_object(
 
 
 def table_row(
-    resource: Resource[M],
+    resource: Resource[M] | ComputedResource[M],
     spec: TableSpec[M],
     obj: M,
     now: datetime,
@@ -128,7 +132,7 @@ def table_row(
 
 
 def build_table(
-    resource: Resource[M],
+    resource: Resource[M] | ComputedResource[M],
     objects: Sequence[M],
     *,
     encode: Encoder,

@@ -342,6 +342,21 @@ _REVIEWS: dict[str, JSONObject] = {
 }
 _BODIES.update(_REVIEWS)
 
+# The other served versions whose objects differ from their storage version's, by
+# (apiVersion, plural).
+_VERSION_BODIES: dict[tuple[str, str], JSONObject] = {
+    ("events.k8s.io/v1", "events"): {
+        "eventTime": "2026-01-02T03:04:05.000000Z",
+        "reportingController": "example.com/fuzz",
+        "reportingInstance": "fuzz-1",
+        "action": "Starting",
+        "reason": "Started",
+        "regarding": {"kind": "Pod", "name": "web", "namespace": "fuzz", "apiVersion": "v1"},
+        "note": "Started container main",
+        "type": "Normal",
+    },
+}
+
 
 def kinds_without_sample() -> list[str]:
     return [r.plural for r in resources.SERVED if r.plural not in _BODIES]
@@ -350,7 +365,8 @@ def kinds_without_sample() -> list[str]:
 def sample(resource: Resource | CreateOnlyResource, name: str, namespace: str = "") -> JSONObject:
     """A fresh copy of the kind's valid object named `name` (in `namespace` if it is
     namespaced)."""
-    obj = copy.deepcopy(_BODIES[resource.plural])
+    body = _VERSION_BODIES.get((resource.api_version, resource.plural), _BODIES[resource.plural])
+    obj = copy.deepcopy(body)
     meta = obj.setdefault("metadata", {})
     meta["name"] = name
     if resource is resources.CUSTOM_RESOURCE_DEFINITION:

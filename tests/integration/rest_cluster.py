@@ -20,6 +20,7 @@ from kubernetes import client as k8s
 from kubernetes import config as k8s_config
 from kubernetes import watch as k8s_watch
 
+from apiserver.options.component_status import ComponentStatusOptions
 from apiserver.server import APIServer
 from podplane.client.clientset import Client
 from tests import tools
@@ -223,6 +224,7 @@ async def _start(
     rest_address: str,
     address: str = "127.0.0.1:0",
     disable_admission_plugins: frozenset[str] = TEST_DISABLED_ADMISSION_PLUGINS,
+    component_status: ComponentStatusOptions | None = None,
 ) -> APIServer:
     server = APIServer(
         [etcd.endpoint],
@@ -231,6 +233,7 @@ async def _start(
         rest_address=rest_address,
         disable_admission_plugins=disable_admission_plugins,
         aggregator=aggregator_options(pki),
+        component_status=component_status or ComponentStatusOptions(),
     )
     await server.start(etcd_timeout=20)
     return server
@@ -247,14 +250,20 @@ async def rest_cluster(
     etcd: EtcdProcess,
     folder: Path,
     disable_admission_plugins: frozenset[str] = TEST_DISABLED_ADMISSION_PLUGINS,
+    component_status: ComponentStatusOptions | None = None,
 ) -> AsyncIterator[RestCluster]:
     """An apiserver with both doors, kubectl's kubeconfig and a gRPC admin client; without
-    ServiceAccount admission unless `disable_admission_plugins` says otherwise."""
+    ServiceAccount admission unless `disable_admission_plugins` says otherwise;
+    `component_status`: what ComponentStatus probes."""
     (folder / "pki").mkdir()
     pki = make_pki(folder / "pki")
     rest_address = f"127.0.0.1:{free_port()}"
     server = await _start(
-        etcd, pki, rest_address, disable_admission_plugins=disable_admission_plugins
+        etcd,
+        pki,
+        rest_address,
+        disable_admission_plugins=disable_admission_plugins,
+        component_status=component_status,
     )
     kubeconfig = folder / "kubeconfig"
     kubeconfig.write_text(kubeconfig_text(int(rest_address.rpartition(":")[2]), pki))

@@ -22,6 +22,7 @@ from apiserver.endpoints.grpc.interceptors.priority_and_fairness import (
 )
 from apiserver.endpoints.grpc.interceptors.request_decoding import RequestDecodingInterceptor
 from apiserver.endpoints.grpc.servicers import (
+    ComponentStatusesServicer,
     CreateOnlyServicer,
     EventsServicer,
     PodsServicer,
@@ -89,12 +90,19 @@ def grpc_server(
             r.add_servicer(servicer, methods)
         for c in resources.CREATE_ONLY:
             c.add_servicer(create_only_servicers[c.plural], methods)
+        for computed in resources.COMPUTED:
+            computed.add_servicer(
+                ComponentStatusesServicer(apis.computed[computed.plural]), methods
+            )
         custom_objects_pb2_grpc.add_CustomObjectsServicer_to_server(custom_objects, methods)
 
     return Server(
         address,
         register,
-        [*(r.service for r in resources.SERVED), resources.CUSTOM_OBJECTS_SERVICE],
+        [
+            *(r.service for r in (*resources.SERVED, *resources.COMPUTED)),
+            resources.CUSTOM_OBJECTS_SERVICE,
+        ],
         credentials=security.server_credentials() if security else None,
         authentication=(
             AuthenticationInterceptor(authenticator, authorizer) if authenticator else None

@@ -16,9 +16,10 @@ import grpc
 
 from apiserver import errors
 from apiserver.endpoints.grpc.request_stream import RequestStream
-from apiserver.endpoints.grpc.status import api_errors_as_status
+from apiserver.endpoints.grpc.status import api_errors_as_status, warning_trailer
 from apiserver.endpoints.object_type import check_object_type
 from apiserver.objects import ListMessage, T, WatchMessage
+from apiserver.registry.componentstatus.rest import DEPRECATION_WARNING, ComponentStatuses
 from apiserver.registry.generic.managed_fields import Manager
 from apiserver.registry.generic.options import (
     DeleteOptions,
@@ -157,6 +158,28 @@ class CreateOnlyServicer(Generic[T]):
     @api_errors_as_status
     async def Create(self, request: T, context: grpc.aio.ServicerContext) -> T:
         return await self.api.create(request)
+
+
+class ComponentStatusesServicer:
+    """ComponentStatuses: Get and List, computed on each call, each answer carrying the
+    deprecation warning in its trailer (the REST door's Warning header)."""
+
+    def __init__(self, api: ComponentStatuses) -> None:
+        self.api = api
+
+    @api_errors_as_status
+    async def Get(
+        self, request: meta_pb2.GetRequest, context: grpc.aio.ServicerContext
+    ) -> core_pb2.ComponentStatus:
+        context.set_trailing_metadata(warning_trailer([DEPRECATION_WARNING]))
+        return await self.api.get(request.name)
+
+    @api_errors_as_status
+    async def List(
+        self, request: meta_pb2.ListRequest, context: grpc.aio.ServicerContext
+    ) -> core_pb2.ComponentStatusList:
+        context.set_trailing_metadata(warning_trailer([DEPRECATION_WARNING]))
+        return await self.api.list(request.label_selector, request.field_selector)
 
 
 class EventsServicer(ResourceServicer[core_pb2.Event]):

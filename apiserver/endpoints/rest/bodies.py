@@ -20,7 +20,7 @@ from apiserver.objects import ListMessage, T
 from podplane.apimachinery import codec, json_text
 from podplane.apimachinery.codec import FieldValidation
 from podplane.apimachinery.json_types import JSONObject, JSONValue
-from podplane.apimachinery.resources import CreateOnlyResource, Resource
+from podplane.apimachinery.resources import ComputedResource, CreateOnlyResource, Resource
 
 # A kind a body may be decoded as: a stored one, or a create-only one (an access review).
 Kind = Resource | CreateOnlyResource
@@ -205,7 +205,7 @@ def _reset_marked(data: JSONObject) -> JSONObject:
     return {**data, "metadata": {**metadata, "managedFields": [{}]}}
 
 
-def encode_object(resource: Kind, obj: Message) -> JSONObject:
+def encode_object(resource: Kind | ComputedResource, obj: Message) -> JSONObject:
     out = codec.encode(obj)
     # Every object carries its type, as Kubernetes' answers do (stored objects have it; a new
     # one in a dry run may not yet).

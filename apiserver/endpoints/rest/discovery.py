@@ -102,7 +102,7 @@ def group_versions(served: ServedResources) -> dict[str, list[str]]:
     first: the built-in groups in the table's order, then the custom resources' groups, their
     versions in Kubernetes' version order."""
     out: dict[str, list[str]] = {}
-    for r in resources.SERVED:
+    for r in resources.IN_TABLE_ORDER:
         versions = out.setdefault(group_of(r), [])
         if version_of(r) not in versions:
             versions.append(version_of(r))
@@ -119,7 +119,8 @@ def storage_version_hash(r: Resource) -> str:
     """An opaque hash of the kind's storage version, as Kubernetes publishes for storage
     migrators: the same for as long as the kind is stored in the same version, whichever version
     it is served at."""
-    r = next((s for s in resources.ALL if (s.plural, s.group) == (r.plural, r.group)), r)
+    if r in resources.OTHER_VERSIONS:  # stored as its kind's storage version (events: core v1)
+        r = next(s for s in resources.ALL if (s.plural, s.kind) == (r.plural, r.kind))
     digest = hashlib.sha256(f"{group_of(r)}/{version_of(r)}/{r.kind}".encode()).digest()
     return base64.b64encode(digest[:8]).decode()
 
@@ -283,6 +284,18 @@ def api_resource_list(served: ServedResources, group: str, version: str) -> JSON
                 "verbs": ["create"],
             }
         )
+    for computed in resources.COMPUTED:  # computed on each read: get and list, no storage
+        if (computed.group, computed.version) == (group, version):
+            listed.append(
+                {
+                    "name": computed.plural,
+                    "singularName": computed.singular,
+                    "namespaced": computed.namespaced,
+                    "kind": computed.kind,
+                    "verbs": ["get", "list"],
+                    "shortNames": list(computed.short_names),
+                }
+            )
     listed.sort(key=lambda e: e["name"])
     return {
         "kind": "APIResourceList",

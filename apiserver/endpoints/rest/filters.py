@@ -69,7 +69,7 @@ def _error_form(request: web.Request) -> tuple[bool, bool]:
     req = request.get(PARSED)
     kind = None
     if isinstance(req, ResourceRequest):
-        kind = req.resource or req.create_only
+        kind = req.resource or req.create_only or req.computed
     try:
         form = accepted(request.headers.get("Accept", ""), kind)
     except errors.APIError:
@@ -356,7 +356,8 @@ def authorization(
                 )
             return await handler(request)
         proxied = req.resource is None and bool(req.group) and aggregated(req.group, req.version)
-        if req.resource is None and req.create_only is None and req.plural != "bindings":
+        known = req.resource or req.create_only or req.computed
+        if known is None and req.plural != "bindings":
             if not proxied:
                 raise not_found_path()
         resource = req.plural

@@ -12,7 +12,14 @@ from typing import Any
 from aiohttp import web
 
 from apiserver import errors
-from apiserver.endpoints.rest import bodies, patching, protobuf_encode, subresources, watch
+from apiserver.endpoints.rest import (
+    bodies,
+    computed,
+    patching,
+    protobuf_encode,
+    subresources,
+    watch,
+)
 from apiserver.endpoints.rest.answers import list_answer, list_protobuf, object_answer
 from apiserver.endpoints.rest.filters import parsed
 from apiserver.endpoints.rest.negotiation import accepted
@@ -150,6 +157,8 @@ class ResourceHandlers:
             return await subresources.create_binding(request, req, self.apis["pods"], name=None)
         if req.create_only is not None:
             return await self.create_only_object(request, req, self.create_only[req.plural])
+        if req.computed is not None:
+            return await computed.serve(request, req, self.apis.computed[req.plural])
         api = self.apis.lookup(req.group, req.version, req.plural) if req.resource else None
         if api is None:
             raise not_found_path()

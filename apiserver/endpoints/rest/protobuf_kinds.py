@@ -23,6 +23,7 @@ from podplane.api.k8swire.certificates.v1 import certificates_pb2
 from podplane.api.k8swire.coordination.v1 import coordination_pb2
 from podplane.api.k8swire.core.v1 import core_pb2
 from podplane.api.k8swire.discovery.v1 import discovery_pb2
+from podplane.api.k8swire.events.v1 import events_pb2
 from podplane.api.k8swire.meta.v1 import meta_pb2
 from podplane.api.k8swire.networking.v1 import networking_pb2
 from podplane.api.k8swire.node.v1 import node_pb2
@@ -51,6 +52,7 @@ KINDS: dict[tuple[str, str], type[Message]] = {
     (_CORE, "Node"): core_pb2.Node,
     (_CORE, "Namespace"): core_pb2.Namespace,
     (_CORE, "Event"): core_pb2.Event,
+    (_CORE, "ComponentStatus"): core_pb2.ComponentStatus,
     (_CORE, "ReplicationController"): core_pb2.ReplicationController,
     (_CORE, "ConfigMap"): core_pb2.ConfigMap,
     (_CORE, "Secret"): core_pb2.Secret,
@@ -111,6 +113,7 @@ KINDS: dict[tuple[str, str], type[Message]] = {
         admissionregistration_pb2.ValidatingAdmissionPolicyBinding
     ),
     ("autoscaling/v1", "Scale"): autoscaling_pb2.Scale,
+    ("events.k8s.io/v1", "Event"): events_pb2.Event,
     ("autoscaling/v1", "HorizontalPodAutoscaler"): autoscaling_pb2.HorizontalPodAutoscaler,
     ("autoscaling/v2", "HorizontalPodAutoscaler"): autoscaling_v2_pb2.HorizontalPodAutoscaler,
     # the reviews (create only) and kubectl create token's request

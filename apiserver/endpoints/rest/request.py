@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from apiserver import errors
 from apiserver.endpoints.request import RequestInfo, Resolver
 from podplane.apimachinery import resources
-from podplane.apimachinery.resources import CreateOnlyResource, Resource
+from podplane.apimachinery.resources import ComputedResource, CreateOnlyResource, Resource
 
 # Subresources whose requests hold a connection for as long as the client wants.
 LONG_RUNNING_SUBRESOURCES = frozenset({"log", "exec", "attach", "portforward", "proxy"})
@@ -33,6 +33,11 @@ def builtin(group: str, version: str, plural: str) -> Resource | None:
 _CREATE_ONLY: dict[tuple[str, str, str], CreateOnlyResource] = {
     (r.api_version.rpartition("/")[0], r.api_version.rpartition("/")[2], r.plural): r
     for r in resources.CREATE_ONLY
+}
+
+
+_COMPUTED: dict[tuple[str, str, str], ComputedResource] = {
+    (r.group, r.version, r.plural): r for r in resources.COMPUTED
 }
 
 
@@ -88,6 +93,8 @@ class ResourceRequest:
     name: str = ""
     subresource: str = ""
     create_only: CreateOnlyResource | None = None
+    # A computed kind's get or list (componentstatuses).
+    computed: ComputedResource | None = None
 
     @property
     def long_running(self) -> bool:
@@ -155,8 +162,21 @@ def parse(
         len(rest) > 1 or watch_prefix or create_only.namespaced != in_namespace
     ):
         create_only = None  # only the collection is served, in a namespace when namespaced
+    computed = _COMPUTED.get((group, version, plural))
+    if computed is not None and (len(rest) > 2 or in_namespace != computed.namespaced):
+        computed = None  # the collection and its objects, no subresource
     return ResourceRequest(
-        method, verb, group, version, plural, resource, namespace, name, subresource, create_only
+        method,
+        verb,
+        group,
+        version,
+        plural,
+        resource,
+        namespace,
+        name,
+        subresource,
+        create_only,
+        computed,
     )
 
 

@@ -50,7 +50,7 @@ def _node_fields(obj: core_pb2.Node) -> dict[str, str]:
     return {**meta_fields(obj), "spec.unschedulable": str(obj.spec.unschedulable).lower()}
 
 
-def _event_fields(obj: core_pb2.Event) -> dict[str, str]:
+def event_fields(obj: core_pb2.Event) -> dict[str, str]:
     io = obj.involved_object
     return {
         **meta_fields(obj),
@@ -199,8 +199,8 @@ STRATEGIES: tuple[Strategy[Any], ...] = (
         resources.EVENT,
         others.event,
         update_as_create(others.event),
-        _event_fields,
-        selectable=frozenset(_event_fields(core_pb2.Event())),
+        event_fields,
+        selectable=frozenset(event_fields(core_pb2.Event())),
     ),
     Strategy(
         resources.REPLICATION_CONTROLLER,

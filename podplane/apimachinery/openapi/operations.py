@@ -51,7 +51,7 @@ __all__ = [
 def group_versions() -> list[tuple[str, str]]:
     """Every served (group, version), in the table of kinds' order; "" is the core group."""
     out: list[tuple[str, str]] = []
-    for r in resources.SERVED:
+    for r in resources.IN_TABLE_ORDER:
         group, _, version = r.api_version.rpartition("/")
         if (group, version) not in out:
             out.append((group, version))
@@ -74,6 +74,38 @@ def _create_only(s: Scope) -> dict[str, Operation]:
             (JSON,),
             body=name,
         )
+    }
+
+
+def _computed_paths(s: Scope) -> Paths:
+    """A computed kind's (componentstatuses): get and list, no watch, no writes."""
+    kind, base = s.resource.kind, f"{s.prefix}/{s.resource.plural}"
+    list_params = tuple(p for p in LIST if p.name != "watch")
+    return {
+        base: {
+            "get": Operation(
+                s.op_id("list"),
+                f"List the {kind} objects.",
+                s.tag,
+                "list",
+                s.kind,
+                list_params,
+                ok(s.list_definition),
+                (JSON,),
+            )
+        },
+        f"{base}/{{name}}": {
+            "get": Operation(
+                s.op_id("read"),
+                f"Read the named {kind}.",
+                s.tag,
+                "get",
+                s.kind,
+                (s.name, PRETTY),
+                ok(s.definition),
+                (JSON,),
+            )
+        },
     }
 
 
@@ -247,6 +279,9 @@ def paths(group: str, version: str) -> Paths:
     }
     for r in served:
         out.update(_resource_paths(Scope(r, group, version)))
+    for computed in resources.COMPUTED:
+        if (computed.group, computed.version) == (group, version):
+            out.update(_computed_paths(Scope(computed, group, version)))
     if (group, version) == ("", "v1"):  # pods/binding's kind, also created on its own
         binding = message_name(core_pb2.Binding)
         out[f"{first.prefix}/namespaces/{{namespace}}/bindings"] = {

@@ -29,6 +29,7 @@ from podplane.api.certificates.v1 import certificates_pb2
 from podplane.api.coordination.v1 import lease_pb2
 from podplane.api.core.v1 import core_pb2, quota_pb2, service_pb2
 from podplane.api.discovery.v1 import discovery_pb2
+from podplane.api.events.v1 import events_pb2
 from podplane.api.meta.v1 import meta_pb2
 from podplane.api.networking.v1 import networking_pb2
 from podplane.api.node.v1 import node_pb2
@@ -66,6 +67,7 @@ _PACKAGES = {
     "podplane.autoscaling.v1": "io.k8s.api.autoscaling.v1",
     "podplane.autoscaling.v2": "io.k8s.api.autoscaling.v2",
     "podplane.networking.v1": "io.k8s.api.networking.v1",
+    "podplane.events.v1": "io.k8s.api.events.v1",
 }
 _FILES = (
     core_pb2,
@@ -92,6 +94,7 @@ _FILES = (
     autoscaling_v1_pb2,
     autoscaling_v2_pb2,
     networking_pb2,
+    events_pb2,
 )
 
 META = "io.k8s.apimachinery.pkg.apis.meta.v1"
@@ -199,6 +202,10 @@ def _kinds() -> dict[str, list[dict[str, str]]]:
     for c in resources.CREATE_ONLY:
         group, _, version = c.api_version.rpartition("/")
         out[message_name(c.message)] = [gvk(group, version, c.kind)]
+    for computed in resources.COMPUTED:
+        gv = (computed.group, computed.version)
+        out[message_name(computed.message)] = [gvk(*gv, computed.kind)]
+        out[message_name(computed.list_message)] = [gvk(*gv, computed.list_kind)]
     out[message_name(core_pb2.Binding)] = [gvk("", "v1", "Binding")]
     out[message_name(token_request_pb2.TokenRequest)] = [
         gvk("authentication.k8s.io", "v1", "TokenRequest")
@@ -209,7 +216,10 @@ def _kinds() -> dict[str, list[dict[str, str]]]:
 
 @functools.cache
 def _list_kinds() -> frozenset[str]:
-    return frozenset(message_name(r.list_message) for r in resources.ALL_VERSIONS)
+    lists = [r.list_message for r in resources.ALL_VERSIONS]
+    return frozenset(
+        message_name(m) for m in [*lists, *(c.list_message for c in resources.COMPUTED)]
+    )
 
 
 def _scalar(f: FieldDescriptor, fmt: str, dialect: Dialect, emit_empty: bool) -> Schema:

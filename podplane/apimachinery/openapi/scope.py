@@ -9,7 +9,7 @@ from google.protobuf.message import Message
 
 from podplane.apimachinery.openapi.parameters import NAMESPACE, GroupVersionKind, Parameter
 from podplane.apimachinery.openapi.schemas import message_name
-from podplane.apimachinery.resources import CreateOnlyResource, Resource
+from podplane.apimachinery.resources import ComputedResource, CreateOnlyResource, Resource
 
 # The subresources each resource serves, as apiserver/endpoints/rest/discovery.py's SUBRESOURCES
 # lists them (machinery cannot import a service; a unit test holds the two tables equal).
@@ -63,7 +63,7 @@ def capitalized(word: str, first: bool = True) -> str:
 class Scope:
     """One resource's place in the API: its path prefix and how its operations are named."""
 
-    resource: Resource | CreateOnlyResource
+    resource: Resource | CreateOnlyResource | ComputedResource
     group: str
     version: str
     # A custom resource's: its definitions' names and its subresources (a built-in kind's come
@@ -133,7 +133,7 @@ class Scope:
         )
 
 
-def list_message(r: Resource | CreateOnlyResource) -> type[Message]:
+def list_message(r: Resource | CreateOnlyResource | ComputedResource) -> type[Message]:
     if isinstance(r, CreateOnlyResource):
         raise ValueError(f"{r.kind} is created only: it has no list")
     return r.list_message

@@ -34,7 +34,10 @@ _METHODS: dict[str, tuple[str, str, bool]] = {
     "CreateToken": ("POST", "token", False),
     "Evict": ("POST", "eviction", False),
 }
-_RESOURCES_BY_SERVICE = {r.service: r.plural for r in resources.SERVED}
+_RESOURCES_BY_SERVICE = {r.service: r.plural for r in (*resources.SERVED, *resources.COMPUTED)}
+# The services of a plural's other served versions, and their group: an events.k8s.io/v1 Events
+# call is authorized in events.k8s.io, not in the core group its plural names by default.
+_OTHER_VERSION_GROUPS = {r.service: r.group for r in resources.OTHER_VERSIONS}
 
 
 def request_info(method: str) -> RequestInfo | None:
@@ -49,7 +52,8 @@ def request_info(method: str) -> RequestInfo | None:
     if plural is None:
         return None
     verb, subresource, long_running = _METHODS.get(name, (name.lower(), "", False))
-    return RequestInfo(verb, plural, subresource, long_running)
+    group = _OTHER_VERSION_GROUPS.get(service)
+    return RequestInfo(verb, plural, subresource, long_running, group=group)
 
 
 def custom_request_info(info: RequestInfo, request: Message, resolve: Resolver) -> RequestInfo:
