@@ -260,6 +260,12 @@ def _cluster_controllers() -> dict[str, Rules]:
             rule(("update", "patch", "list", "watch"), ("",), ("nodes",)),
             events_rule(),
         ],
+    }
+
+
+def _credential_controllers() -> dict[str, Rules]:
+    """The controllers of certificates, CA bundles, admission policies' status and tokens."""
+    return {
         "certificate-controller": [
             rule((*READ, "delete"), (CERTIFICATES,), ("certificatesigningrequests",)),
             rule(
@@ -314,6 +320,7 @@ def controller_rules() -> dict[str, Rules]:
         **_network_controllers(),
         **_storage_controllers(),
         **_cluster_controllers(),
+        **_credential_controllers(),
     }
 
 

@@ -153,6 +153,11 @@ def _approver(signer: str) -> rbac_pb2.ClusterRole:
 
 
 def system_roles() -> list[rbac_pb2.ClusterRole]:
+    return [*_access_roles(), *_component_roles()]
+
+
+def _access_roles() -> list[rbac_pb2.ClusterRole]:
+    """Discovery, basic users, nodes and delegated authentication."""
     return [
         cluster_role("system:discovery", [rule(("get",), urls=DISCOVERY_URLS)]),
         cluster_role("system:monitoring", [rule(("get",), urls=MONITORING_URLS)]),
@@ -201,6 +206,12 @@ def system_roles() -> list[rbac_pb2.ClusterRole]:
                 rule(("create",), (AUTHORIZATION,), ("subjectaccessreviews",)),
             ],
         ),
+    ]
+
+
+def _component_roles() -> list[rbac_pb2.ClusterRole]:
+    """The components' and add-ons' roles, and the signers' approvers."""
+    return [
         cluster_role("system:kube-aggregator", [rule(READ, ("",), ("services", "endpoints"))]),
         cluster_role("system:kube-controller-manager", _kube_controller_manager_rules()),
         cluster_role(
