@@ -31,6 +31,7 @@ from podplane.api.coordination.v1 import lease_pb2
 # services_pb2 registers the service descriptors in the default pool, which server reflection reads.
 from podplane.api.core.v1 import core_pb2, quota_pb2, service_pb2, services_pb2, services_pb2_grpc  # noqa: F401
 from podplane.api.discovery.v1 import discovery_pb2
+from podplane.api.flowcontrol.v1 import flowcontrol_pb2
 from podplane.api.networking.v1 import networking_pb2
 from podplane.api.node.v1 import node_pb2
 from podplane.api.policy.v1 import policy_pb2
@@ -53,6 +54,7 @@ API_GROUPS = {
     "coordination": "coordination.k8s.io",
     "discovery": "discovery.k8s.io",
     "networking": "networking.k8s.io",
+    "flowcontrol": "flowcontrol.apiserver.k8s.io",
     "rbac": "rbac.authorization.k8s.io",
     "storage": "storage.k8s.io",
     "scheduling": "scheduling.k8s.io",
@@ -242,6 +244,10 @@ HORIZONTAL_POD_AUTOSCALER = _kind(
 INGRESS = _kind(networking_pb2.Ingress, "ingresses", NAMESPACED | STATUS, "ing")
 INGRESS_CLASS = _kind(networking_pb2.IngressClass, "ingressclasses", CLUSTER)
 NETWORK_POLICY = _kind(networking_pb2.NetworkPolicy, "networkpolicies", NAMESPACED, "netpol")
+FLOW_SCHEMA = _kind(flowcontrol_pb2.FlowSchema, "flowschemas", CLUSTER | STATUS)
+PRIORITY_LEVEL_CONFIGURATION = _kind(
+    flowcontrol_pb2.PriorityLevelConfiguration, "prioritylevelconfigurations", CLUSTER | STATUS
+)
 
 ALL: tuple[Resource, ...] = (
     POD,
@@ -287,6 +293,8 @@ ALL: tuple[Resource, ...] = (
     INGRESS,
     INGRESS_CLASS,
     NETWORK_POLICY,
+    FLOW_SCHEMA,
+    PRIORITY_LEVEL_CONFIGURATION,
 )
 
 # The other served versions of built-in kinds, beside the storage and preferred version ALL holds:

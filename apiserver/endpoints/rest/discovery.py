@@ -73,6 +73,8 @@ SUBRESOURCES: dict[str, tuple[Subresource, ...]] = {
     "resourcequotas": (Subresource("status", "ResourceQuota", _STATUS),),
     "horizontalpodautoscalers": (Subresource("status", "HorizontalPodAutoscaler", _STATUS),),
     "ingresses": (Subresource("status", "Ingress", _STATUS),),
+    "flowschemas": (Subresource("status", "FlowSchema", _STATUS),),
+    "prioritylevelconfigurations": (Subresource("status", "PriorityLevelConfiguration", _STATUS),),
     "certificatesigningrequests": (
         Subresource("approval", "CertificateSigningRequest", _STATUS),
         Subresource("status", "CertificateSigningRequest", _STATUS),

@@ -39,6 +39,8 @@ SUBRESOURCES: dict[str, tuple[str, ...]] = {
     "resourcequotas": ("status",),
     "horizontalpodautoscalers": ("status",),
     "ingresses": ("status",),
+    "flowschemas": ("status",),
+    "prioritylevelconfigurations": ("status",),
     "certificatesigningrequests": ("approval", "status"),
     "apiservices": ("status",),
     "validatingadmissionpolicies": ("status",),

@@ -31,6 +31,7 @@ _GROUP_PACKAGES = {
     "certificates.k8s.io": "certificates",
     "admissionregistration.k8s.io": "admissionregistration",
     "networking.k8s.io": "networking",
+    "flowcontrol.apiserver.k8s.io": "flowcontrol",
 }
 _REF_PREFIX = "#/$defs/"
 # Named scalars: served as references to the same names Kubernetes uses.

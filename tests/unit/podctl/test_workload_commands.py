@@ -281,4 +281,6 @@ def test_existing_kinds_come_first_in_their_order() -> None:
         "Ingress",
         "IngressClass",
         "NetworkPolicy",
+        "FlowSchema",
+        "PriorityLevelConfiguration",
     ]
