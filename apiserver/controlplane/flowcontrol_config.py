@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Coroutine, Iterable, Mapping
-from typing import Any, Protocol
+from typing import Protocol
 
 from apiserver import errors
 from apiserver.flowcontrol.digest import digest
@@ -117,14 +117,16 @@ class FlowControlConfiguration:
     def __init__(
         self,
         apf: PriorityAndFairness | None,
-        cachers: Mapping[str, Cacher[Any]],
-        stores: Mapping[str, Store[Any]],
+        cachers: Mapping[str, object],
+        stores: Mapping[str, object],
     ) -> None:
+        """`cachers` and `stores`: the server's, by plural (of every kind, so of no one type)."""
         schemas, levels = cachers["flowschemas"], cachers["prioritylevelconfigurations"]
-        self.producer = ConfigProducer(
-            schemas, stores["flowschemas"], levels, stores["prioritylevelconfigurations"]
-        )
-        self.consumer = ConfigConsumer(apf, schemas, levels, stores["flowschemas"]) if apf else None
+        schema_store, level_store = stores["flowschemas"], stores["prioritylevelconfigurations"]
+        assert isinstance(schemas, Cacher) and isinstance(levels, Cacher)
+        assert isinstance(schema_store, Store) and isinstance(level_store, Store)
+        self.producer = ConfigProducer(schemas, schema_store, levels, level_store)
+        self.consumer = ConfigConsumer(apf, schemas, levels, schema_store) if apf else None
         for cache in (schemas, levels):
             cache.observers.append(self.producer)
             if self.consumer is not None:
@@ -150,7 +152,7 @@ class FlowControlConfiguration:
                 log.warning("APF bootstrap configuration: %s; retrying", e.message)
                 await asyncio.sleep(1.0)
 
-    def loops(self) -> list[Coroutine[Any, Any, None]]:
+    def loops(self) -> list[Coroutine[None, None, None]]:
         loops = [self.producer.run()]
         if self.consumer is not None:
             loops.append(self.consumer.run())
@@ -161,7 +163,7 @@ def flow_control(
     seats: int,
     max_inflight: MaxInflight,
     request_wait_limit: float | None,
-    storage: tuple[Mapping[str, Cacher[Any]], Mapping[str, Store[Any]]],
+    storage: tuple[Mapping[str, object], Mapping[str, object]],
 ) -> tuple[PriorityAndFairness | MaxInflight, FlowControlConfiguration]:
     """The server's flow control and the loops over the flowcontrol objects: API Priority and
     Fairness over `seats` when it has a `request_wait_limit` (--enable-priority-and-fairness)

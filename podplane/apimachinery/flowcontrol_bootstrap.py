@@ -169,10 +169,9 @@ def mandatory_flow_schemas() -> list[fc.FlowSchema]:
 
 
 def suggested_flow_schemas() -> list[fc.FlowSchema]:
-    by_user, by_namespace = (
-        flowcontrol.DISTINGUISHER_BY_USER,
-        flowcontrol.DISTINGUISHER_BY_NAMESPACE,
-    )
+    """In Kubernetes' order: nodes, probes, leader election, the controller-manager's endpoints,
+    then the control plane's other requests and workloads'."""
+    by_user = flowcontrol.DISTINGUISHER_BY_USER
     renewals = ["get", "create", "update"]
     lease_renewals = _resource_rule(renewals, [COORDINATION], ["leases"], False)
     kube_system_accounts = _kube_system_service_accounts(ALL)
@@ -242,6 +241,17 @@ def suggested_flow_schemas() -> list[fc.FlowSchema]:
                 resource_rules=[_resource_rule(renewals, [""], ["endpoints"], False)],
             ),
         ),
+        *_workload_schemas(),
+    ]
+
+
+def _workload_schemas() -> list[fc.FlowSchema]:
+    """The suggested schemas of the control plane's other requests and of workloads."""
+    by_user, by_namespace = (
+        flowcontrol.DISTINGUISHER_BY_USER,
+        flowcontrol.DISTINGUISHER_BY_NAMESPACE,
+    )
+    return [
         _schema(
             "kube-controller-manager",
             WORKLOAD_HIGH,

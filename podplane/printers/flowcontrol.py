@@ -6,6 +6,7 @@ where it has none)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from podplane.api.flowcontrol.v1 import flowcontrol_pb2 as fc
@@ -32,6 +33,11 @@ def flow_schema_row(fs: fc.FlowSchema, now: datetime) -> list[Cell]:
         human_age(fs.metadata.creation_timestamp, now),
         missing,
     ]
+
+
+def by_precedence(schemas: Sequence[fc.FlowSchema]) -> list[fc.FlowSchema]:
+    """printFlowSchemaList's order (FlowSchemaSequence): by precedence, then name."""
+    return sorted(schemas, key=lambda fs: (fs.spec.matching_precedence, fs.metadata.name))
 
 
 def priority_level_row(pl: fc.PriorityLevelConfiguration, now: datetime) -> list[Cell]:
@@ -86,6 +92,7 @@ FLOW_SCHEMA_TABLE = TableSpec(
         ),
     ),
     row=flow_schema_row,
+    order=by_precedence,
 )
 PRIORITY_LEVEL_TABLE = TableSpec(
     columns=(

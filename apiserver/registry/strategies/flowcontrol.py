@@ -5,13 +5,12 @@ FlowSchema's Dangling condition); a spec change moves the generation."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from google.protobuf.message import Message
 
 from apiserver.defaulting import flowcontrol as defaulting
 from apiserver.registry.strategies.base import StatusWrite, Strategy, clear_status, copy_status
 from apiserver.validation import flowcontrol as validation
+from podplane.api.flowcontrol.v1 import flowcontrol_pb2 as fc
 from podplane.apimachinery import resources
 
 
@@ -19,7 +18,7 @@ def _keep_nothing(new: Message, stored: Message) -> None:
     return None
 
 
-STRATEGIES: tuple[Strategy[Any], ...] = (
+STRATEGIES: tuple[Strategy[fc.FlowSchema] | Strategy[fc.PriorityLevelConfiguration], ...] = (
     Strategy(
         resources.FLOW_SCHEMA,
         validation.flow_schema,
