@@ -50,6 +50,7 @@ from apiserver.controlplane.admission_policy import (
     policy_status_controller,
     validating_admission_policy,
 )
+from apiserver.controlplane.flowcontrol_config import flow_control
 from apiserver.controlplane.identity import IdentityLease, IdentityLeaseGC
 from apiserver.endpoints import health
 from apiserver.endpoints.grpc.door import grpc_server
@@ -60,10 +61,7 @@ from apiserver.flowcontrol.max_inflight import (
     DEFAULT_MAX_REQUESTS_INFLIGHT,
     MaxInflight,
 )
-from apiserver.flowcontrol.priority_and_fairness import (
-    DEFAULT_REQUEST_WAIT_LIMIT,
-    PriorityAndFairness,
-)
+from apiserver.flowcontrol.priority_and_fairness import DEFAULT_REQUEST_WAIT_LIMIT
 from apiserver.objects import T
 from apiserver.options.advertise import default_advertise_address, external_address
 from apiserver.options.aggregator import AggregatorOptions
@@ -155,7 +153,12 @@ class APIServer:
         authorizer = self._authorization()
         admission = self._admission(authorizer)
         # Flow control: the server's, whichever door a request comes through.
-        self.flow_control: PriorityAndFairness | MaxInflight = self._flow_control()
+        self.flow_control, self.flow_control_config = flow_control(
+            self.max_requests_inflight + self.max_mutating_requests_inflight,
+            MaxInflight(self.max_requests_inflight, self.max_mutating_requests_inflight),
+            self.request_wait_limit if self.enable_priority_and_fairness else None,
+            (self.cachers, self.stores),
+        )
         self.compactor = Compactor(self.etcd, self.compaction_interval)
         self._served_resources(reads, admission)
         client_ca = self.security.client_ca_file if self.security else None
@@ -401,12 +404,6 @@ class APIServer:
             node=self.cachers["nodes"].peek,
         )
 
-    def _flow_control(self) -> PriorityAndFairness | MaxInflight:
-        seats = self.max_requests_inflight + self.max_mutating_requests_inflight
-        if self.enable_priority_and_fairness and seats > 0:
-            return PriorityAndFairness(seats, self.request_wait_limit)
-        return MaxInflight(self.max_requests_inflight, self.max_mutating_requests_inflight)
-
     def _namespace_labels(self) -> Callable[[str], Awaitable[dict[str, str] | None]]:
         return namespace_labels(self.cachers["namespaces"], self.stores["namespaces"])
 
@@ -443,6 +440,7 @@ class APIServer:
         await hooks.run("rbac/bootstrap-roles", policy)
         priorities = ensure_system_priority_classes(self.stores["priorityclasses"])
         await hooks.run("scheduling/bootstrap-system-priority-classes", priorities)
+        await self.flow_control_config.start(hooks, etcd_timeout)
         if self.rest is not None:
             await self.rest.start()
         await self.server.set_serving(True)
@@ -456,6 +454,7 @@ class APIServer:
         loops += [self.identity_lease_gc.run(), self.definition_controllers.run()]
         loops += [self.autoregister.run(), self.policy_status.run(), *self.aggregation.loops()]
         loops += [poststart.repair_loop(self.etcd, self.service_allocator)]
+        loops += self.flow_control_config.loops()
         self._tasks.extend(asyncio.create_task(loop) for loop in loops)
         hooks.done(*health.CONTROLLER_HOOKS)
         if self.compaction_interval > 0:

@@ -59,8 +59,8 @@ __all__ = [
 ]
 
 # The storage version's group of each plural (events: the core group, not events.k8s.io).
-_GROUPS = {
-    r.plural: r.api_version.rpartition("/")[0] for r in (*resources.ALL, *resources.CREATE_ONLY)
+_GROUPS = {r.plural: r.api_version.rpartition("/")[0] for r in resources.ALL} | {
+    r.plural: r.api_version.rpartition("/")[0] for r in resources.CREATE_ONLY
 }
 # The controller roles podplane's controller-manager holds as itself, beside its own role.
 _CONTROLLER_MANAGER_HOLDS = ("certificate-controller", "horizontal-pod-autoscaler")

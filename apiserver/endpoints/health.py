@@ -34,6 +34,8 @@ ETCD_CHECK_TIMEOUT = 2.0
 # their checks are listed in).
 POST_START_HOOKS = (
     "generic-apiserver-start-informers",
+    "priority-and-fairness-config-consumer",
+    "priority-and-fairness-filter",
     "start-apiextensions-informers",
     "start-apiextensions-controllers",
     "crd-informer-synced",
@@ -43,6 +45,7 @@ POST_START_HOOKS = (
     "start-service-ip-repair-controllers",
     "rbac/bootstrap-roles",
     "scheduling/bootstrap-system-priority-classes",
+    "priority-and-fairness-config-producer",
     "bootstrap-controller",
     "apiservice-registration-controller",
     "kube-apiserver-autoregistration",

@@ -1,10 +1,11 @@
-"""API Priority and Fairness configuration (k8s.io/api/flowcontrol/v1): priority levels, each with
-its share of the server's concurrency and its queues, and flow schemas, which map requests to a
-priority level and divide a level's requests into flows. Matching follows
+"""API Priority and Fairness configuration (k8s.io/api/flowcontrol/v1) as the filter uses it:
+priority levels, each with its share of the server's concurrency and its queues, and flow schemas,
+which map requests to a priority level and divide a level's requests into flows. Matching follows
 k8s.io/apiserver/pkg/util/flowcontrol/rule.go.
 
-podplane serves no FlowSchema or PriorityLevelConfiguration objects: the configuration is
-Kubernetes' bootstrap one (apiserver/flowcontrol/bootstrap.py), fixed at start-up."""
+These are digested from the FlowSchema and PriorityLevelConfiguration objects in the API
+(apiserver/flowcontrol/digest.py); `uid` is the object's, "" for a mandatory one the API does not
+hold at the moment (the filter imagines it, as Kubernetes does)."""
 
 from __future__ import annotations
 
@@ -46,6 +47,7 @@ class PriorityLevel:
     borrowing_limit_percent: int | None = None
     queuing: Queuing | None = None
     exempt: bool = False
+    uid: str = ""
 
 
 @dataclass(frozen=True)
@@ -159,6 +161,7 @@ class FlowSchema:
     matching_precedence: int
     distinguisher: str | None
     rules: tuple[PolicyRules, ...]
+    uid: str = ""
 
     def matches(self, r: RequestDigest) -> bool:
         return any(rule.matches(r) for rule in self.rules)

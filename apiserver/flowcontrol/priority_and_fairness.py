@@ -1,9 +1,11 @@
 """API Priority and Fairness (k8s.io/apiserver/pkg/util/flowcontrol apf_controller.go and
 server/filters/priority-and-fairness.go), decided the same for every front door: each request is
-classified by the first flow schema that matches it (apiserver/flowcontrol/bootstrap.py) into a
-priority level and a flow; the level executes it at once if it has a seat free, else queues it
-fairly among its flows (apiserver/flowcontrol/queueset.py), and rejects it only when its queue is
-full or it has waited too long. The doors answer a rejection with Kubernetes' 429 (REST) or
+classified by the first flow schema that matches it into a priority level and a flow; the level
+executes it at once if it has a seat free, else queues it fairly among its flows
+(apiserver/flowcontrol/queueset.py), and rejects it only when its queue is full or it has waited
+too long. The schemas and levels are the FlowSchema and PriorityLevelConfiguration objects':
+reconfigure(), which apiserver/controlplane/flowcontrol_config.py calls as they change, takes
+effect from the next request. The doors answer a rejection with Kubernetes' 429 (REST) or
 RESOURCE_EXHAUSTED (gRPC), "Too many requests, please try again later.", with a Retry-After.
 
 Seats: the server has --max-requests-inflight + --max-mutating-requests-inflight of them (one
@@ -23,9 +25,9 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from apiserver.flowcontrol import bootstrap
 from apiserver.flowcontrol.allocation import AllocationItem, allocate
 from apiserver.flowcontrol.configuration import FlowSchema, PriorityLevel
+from apiserver.flowcontrol.digest import bootstrap_digest
 from apiserver.flowcontrol.dropped_requests import DroppedRequests
 from apiserver.flowcontrol.metrics import (
     CURRENT_LIMIT,
@@ -38,6 +40,7 @@ from apiserver.flowcontrol.queueset import EXECUTING, WAITING, QueueSet, Request
 from apiserver.flowcontrol.request import RequestDigest
 from apiserver.flowcontrol.seat_demand import SeatDemandStats
 from apiserver.flowcontrol.shufflesharding import hash_flow
+from podplane.apimachinery import flowcontrol
 
 # How often the levels' limits follow their demand (Kubernetes' borrowingAdjustmentPeriod).
 BORROWING_ADJUSTMENT_SECONDS = 10.0
@@ -59,17 +62,24 @@ class Rejection:
     flow_schema: str
     reason: str  # queue-full, concurrency-limit or time-out
     retry_after: int
+    # The objects' UIDs, which the REST door's X-Kubernetes-PF-* headers carry.
+    priority_level_uid: str = ""
+    flow_schema_uid: str = ""
 
 
 class Seat:
     """An executing request's seat; release() gives it back (once, however often called)."""
 
-    __slots__ = ("_queues", "_request", "priority_level")
+    __slots__ = ("_queues", "_request", "flow_schema_uid", "priority_level", "priority_level_uid")
 
-    def __init__(self, queues: QueueSet, request: Request) -> None:
+    def __init__(
+        self, queues: QueueSet, request: Request, schema: FlowSchema, level: PriorityLevel
+    ) -> None:
         self._queues = queues
         self._request: Request | None = request
         self.priority_level = queues.name
+        self.priority_level_uid = level.uid
+        self.flow_schema_uid = schema.uid
 
     def release(self) -> None:
         if self._request is not None:
@@ -97,10 +107,11 @@ class PriorityAndFairness:
         self,
         server_concurrency_limit: int,
         request_wait_limit: float = DEFAULT_REQUEST_WAIT_LIMIT,
-        levels: Sequence[PriorityLevel] = bootstrap.PRIORITY_LEVELS,
-        schemas: Sequence[FlowSchema] = bootstrap.FLOW_SCHEMAS,
+        levels: Sequence[PriorityLevel] | None = None,
+        schemas: Sequence[FlowSchema] | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        """Kubernetes' bootstrap configuration unless `levels` and `schemas` are given."""
         if server_concurrency_limit < 1:
             raise ValueError(
                 f"the server concurrency limit must be >= 1, got {server_concurrency_limit}"
@@ -110,40 +121,67 @@ class PriorityAndFairness:
         self.server_concurrency_limit = server_concurrency_limit
         self.request_wait_limit = request_wait_limit
         self._clock = clock
-        self.schemas = sorted(schemas, key=lambda s: (s.matching_precedence, s.name))
-        share_sum = sum(level.shares for level in levels)
         self.levels: dict[str, _Level] = {}
-        for config in levels:
-            nominal = math.ceil(server_concurrency_limit * config.shares / share_sum)
-            lendable = _round(nominal * config.lendable_percent / 100)
-            borrowable = (
-                server_concurrency_limit
-                if config.borrowing_limit_percent is None
-                else _round(nominal * config.borrowing_limit_percent / 100)
-            )
-            queues = QueueSet(
-                config.name,
-                nominal - lendable // 2,  # Kubernetes' initial limit, until the first adjustment
-                config.queuing,
-                clock,
-                exempt=config.exempt,
-            )
-            self.levels[config.name] = _Level(
-                config, queues, nominal, nominal - lendable, nominal + borrowable
-            )
-            NOMINAL_LIMIT.labels(config.name).set(nominal)
-            LOWER_LIMIT.labels(config.name).set(nominal - lendable)
-            UPPER_LIMIT.labels(config.name).set(nominal + borrowable)
-            CURRENT_LIMIT.labels(config.name).set(queues.limit)
-        missing = {s.priority_level for s in self.schemas} - set(self.levels)
-        if missing:
-            raise ValueError(f"flow schemas name unknown priority levels: {sorted(missing)}")
-        self.nominal_sum = sum(level.nominal for level in self.levels.values())
-        self._catch_all = next((s for s in self.schemas if s.name == bootstrap.CATCH_ALL), None)
+        self.schemas: list[FlowSchema] = []
+        self.nominal_sum = 0
+        self._catch_all: FlowSchema | None = None
         self._dropped = DroppedRequests()
         self._next_adjustment = clock() + BORROWING_ADJUSTMENT_SECONDS
         self._classified: dict[tuple[object, ...], FlowSchema] = {}
         self._hashes: dict[tuple[str, str], int] = {}
+        if levels is None or schemas is None:
+            default = bootstrap_digest()
+            levels, schemas = default.levels, default.schemas
+        self.reconfigure(levels, schemas)
+
+    # ---------------------------------------------------------------- configuration
+    def reconfigure(self, levels: Sequence[PriorityLevel], schemas: Sequence[FlowSchema]) -> None:
+        """A new configuration, used from the next request on. A level whose queuing is
+        unchanged keeps its queues, its requests and its current limit (within its new
+        bounds); one whose queuing changed, or that is gone, keeps serving the requests it
+        holds (their seats know it) and takes no new ones."""
+        missing = {s.priority_level for s in schemas} - {level.name for level in levels}
+        if missing:
+            raise ValueError(f"flow schemas name unknown priority levels: {sorted(missing)}")
+        share_sum = sum(level.shares for level in levels) or 1
+        previous, self.levels = self.levels, {}
+        for config in levels:
+            self.levels[config.name] = self._level(config, share_sum, previous.get(config.name))
+        self.nominal_sum = sum(level.nominal for level in self.levels.values())
+        self.schemas = sorted(schemas, key=lambda s: (s.matching_precedence, s.name))
+        self._catch_all = next(
+            (s for s in self.schemas if s.name == flowcontrol.FLOW_SCHEMA_CATCH_ALL), None
+        )
+        self._classified.clear()
+        self._hashes.clear()
+
+    def _level(self, config: PriorityLevel, share_sum: int, old: _Level | None) -> _Level:
+        limit = self.server_concurrency_limit
+        nominal = math.ceil(limit * config.shares / share_sum)
+        lendable = _round(nominal * config.lendable_percent / 100)
+        borrowable = (
+            limit
+            if config.borrowing_limit_percent is None
+            else _round(nominal * config.borrowing_limit_percent / 100)
+        )
+        lower, upper = nominal - lendable, nominal + borrowable
+        if old is not None and (old.config.queuing, old.config.exempt) == (
+            config.queuing,
+            config.exempt,
+        ):
+            queues, stats = old.queues, old.stats
+            queues.set_limit(min(max(queues.limit, lower), upper))
+        else:
+            # Kubernetes' initial limit, until the first adjustment.
+            queues = QueueSet(
+                config.name, nominal - lendable // 2, config.queuing, self._clock, config.exempt
+            )
+            stats = SeatDemandStats()
+        NOMINAL_LIMIT.labels(config.name).set(nominal)
+        LOWER_LIMIT.labels(config.name).set(lower)
+        UPPER_LIMIT.labels(config.name).set(upper)
+        CURRENT_LIMIT.labels(config.name).set(queues.limit)
+        return _Level(config, queues, nominal, lower, upper, stats)
 
     # ---------------------------------------------------------------- classification
     def classify(self, r: RequestDigest) -> FlowSchema:
@@ -211,7 +249,7 @@ class PriorityAndFairness:
             hash_value = self._flow_hash(schema, schema.flow_distinguisher(r))
         request = queues.start(hash_value, flow_metrics(config.name, schema.name))
         if request.state == EXECUTING:
-            return Seat(queues, request)
+            return Seat(queues, request, schema, config)
         if request.state == WAITING:
             deadline = self.wait_deadline(
                 now if received_at is None else received_at, time_remaining
@@ -219,8 +257,8 @@ class PriorityAndFairness:
             if deadline <= now:  # waited its fill before it even got here
                 queues.time_out(request)
             elif await self._wait(queues, request, deadline - now):
-                return Seat(queues, request)
-        return self._rejection(config.name, schema.name, request.reason)
+                return Seat(queues, request, schema, config)
+        return self._rejection(config, schema, request.reason)
 
     @staticmethod
     async def _wait(queues: QueueSet, request: Request, limit: float) -> bool:
@@ -246,10 +284,15 @@ class PriorityAndFairness:
         finally:
             timer.cancel()
 
-    def _rejection(self, priority_level: str, flow_schema: str, reason: str) -> Rejection:
-        self._dropped.record(priority_level, int(self._clock()))
+    def _rejection(self, level: PriorityLevel, schema: FlowSchema, reason: str) -> Rejection:
+        self._dropped.record(level.name, int(self._clock()))
         return Rejection(
-            priority_level, flow_schema, reason, self._dropped.retry_after(priority_level)
+            level.name,
+            schema.name,
+            reason,
+            self._dropped.retry_after(level.name),
+            level.uid,
+            schema.uid,
         )
 
     # ---------------------------------------------------------------- borrowing

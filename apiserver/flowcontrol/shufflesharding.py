@@ -5,14 +5,8 @@ so one heavy flow fills its own queues and seldom all of another's."""
 from __future__ import annotations
 
 import hashlib
-import math
 
-# Bits of the hash a deal may consume: using all 64 would make the last card slightly uneven.
-MAX_HASH_BITS = 60
-
-
-def required_entropy_bits(deck_size: int, hand_size: int) -> int:
-    return math.ceil(math.log2(deck_size) * hand_size)
+from podplane.apimachinery.flowcontrol import MAX_HASH_BITS, required_entropy_bits
 
 
 class Dealer:

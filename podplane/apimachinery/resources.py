@@ -32,6 +32,7 @@ from podplane.api.coordination.v1 import lease_pb2
 from podplane.api.core.v1 import core_pb2, quota_pb2, service_pb2, services_pb2, services_pb2_grpc  # noqa: F401
 from podplane.api.discovery.v1 import discovery_pb2
 from podplane.api.events.v1 import events_pb2
+from podplane.api.flowcontrol.v1 import flowcontrol_pb2
 from podplane.api.networking.v1 import networking_pb2
 from podplane.api.node.v1 import node_pb2
 from podplane.api.policy.v1 import policy_pb2
@@ -56,6 +57,7 @@ API_GROUPS = {
     "discovery": "discovery.k8s.io",
     "networking": "networking.k8s.io",
     "events": "events.k8s.io",
+    "flowcontrol": "flowcontrol.apiserver.k8s.io",
     "rbac": "rbac.authorization.k8s.io",
     "storage": "storage.k8s.io",
     "scheduling": "scheduling.k8s.io",
@@ -249,6 +251,10 @@ CSI_DRIVER = _kind(csi_pb2.CSIDriver, "csidrivers", CLUSTER)
 CSI_NODE = _kind(csi_pb2.CSINode, "csinodes", CLUSTER)
 CSI_STORAGE_CAPACITY = _kind(csi_pb2.CSIStorageCapacity, "csistoragecapacities", NAMESPACED)
 VOLUME_ATTACHMENT = _kind(csi_pb2.VolumeAttachment, "volumeattachments", CLUSTER | STATUS)
+FLOW_SCHEMA = _kind(flowcontrol_pb2.FlowSchema, "flowschemas", CLUSTER | STATUS)
+PRIORITY_LEVEL_CONFIGURATION = _kind(
+    flowcontrol_pb2.PriorityLevelConfiguration, "prioritylevelconfigurations", CLUSTER | STATUS
+)
 
 ALL: tuple[Resource, ...] = (
     POD,
@@ -298,6 +304,8 @@ ALL: tuple[Resource, ...] = (
     CSI_NODE,
     CSI_STORAGE_CAPACITY,
     VOLUME_ATTACHMENT,
+    FLOW_SCHEMA,
+    PRIORITY_LEVEL_CONFIGURATION,
 )
 
 # The other served versions of built-in kinds, beside the storage and preferred version ALL holds:

@@ -20,6 +20,7 @@ from podplane.api.coordination.v1 import lease_pb2
 from podplane.api.core.v1 import core_pb2, quota_pb2, service_pb2
 from podplane.api.discovery.v1 import discovery_pb2
 from podplane.api.events.v1 import events_pb2
+from podplane.api.flowcontrol.v1 import flowcontrol_pb2
 from podplane.api.meta.v1 import meta_pb2
 from podplane.api.networking.v1 import networking_pb2
 from podplane.api.node.v1 import node_pb2
@@ -151,6 +152,7 @@ class Client(AdmissionClients):
         self._add_csi_clients(timeout)
         self._add_service_clients(timeout)
         self._add_networking_clients(timeout)
+        self._add_flowcontrol_clients(timeout)
         self._add_access_clients(timeout)
         self._add_admission_clients(timeout)
         self._add_policy_clients(timeout)
@@ -281,6 +283,15 @@ class Client(AdmissionClients):
         self.networkpolicies: ResourceClient[networking_pb2.NetworkPolicy] = ResourceClient(
             self.channel, resources.NETWORK_POLICY, timeout
         )
+
+    def _add_flowcontrol_clients(self, timeout: float) -> None:
+        """API Priority and Fairness' configuration: flowcontrol.apiserver.k8s.io."""
+        self.flowschemas: ResourceClient[flowcontrol_pb2.FlowSchema] = ResourceClient(
+            self.channel, resources.FLOW_SCHEMA, timeout
+        )
+        self.prioritylevelconfigurations: ResourceClient[
+            flowcontrol_pb2.PriorityLevelConfiguration
+        ] = ResourceClient(self.channel, resources.PRIORITY_LEVEL_CONFIGURATION, timeout)
 
     def _add_access_clients(self, timeout: float) -> None:
         """Who may do what: RBAC and certificate signing requests."""

@@ -31,6 +31,7 @@ from podplane.printers.csi import (
 )
 from podplane.printers.custom import CUSTOM_RESOURCE_DEFINITION_TABLE
 from podplane.printers.events import EVENT_TABLE, EVENTS_V1_TABLE
+from podplane.printers.flowcontrol import FLOW_SCHEMA_TABLE, PRIORITY_LEVEL_TABLE
 from podplane.printers.leases import LEASE_TABLE
 from podplane.printers.namespaces import NAMESPACE_TABLE
 from podplane.printers.networking import (
@@ -94,6 +95,8 @@ _TABLES: dict[str, TableSpec[Any]] = {
     resources.INGRESS.plural: INGRESS_TABLE,
     resources.INGRESS_CLASS.plural: INGRESS_CLASS_TABLE,
     resources.NETWORK_POLICY.plural: NETWORK_POLICY_TABLE,
+    resources.FLOW_SCHEMA.plural: FLOW_SCHEMA_TABLE,
+    resources.PRIORITY_LEVEL_CONFIGURATION.plural: PRIORITY_LEVEL_TABLE,
     resources.SERVICE_ACCOUNT.plural: SERVICE_ACCOUNT_TABLE,
     resources.PERSISTENT_VOLUME.plural: PERSISTENT_VOLUME_TABLE,
     resources.PERSISTENT_VOLUME_CLAIM.plural: PERSISTENT_VOLUME_CLAIM_TABLE,

@@ -72,6 +72,8 @@ class TableSpec(Generic[T]):
     row: RowFunc[T]
     # The row's conditions, for the kinds that have any (pods).
     conditions: Callable[[T], Sequence[RowCondition]] | None = None
+    # The rows' order, for the kinds whose list printer sorts (flow schemas: by precedence).
+    order: Callable[[Sequence[T]], Sequence[T]] | None = None
 
 
 def name_column() -> Column:

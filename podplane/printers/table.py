@@ -154,6 +154,8 @@ def build_table(
     (meta.k8s.io/v1, or v1beta1 if that is what the client accepted). `spec` is the kind's table
     when the printers' registry has none (a custom resource's printer columns)."""
     spec = spec or table_for(resource)
+    if spec.order is not None:
+        objects = spec.order(objects)
     at = now or datetime.now(UTC)
     metadata: JSONObject = {}
     if resource_version:

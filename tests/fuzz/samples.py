@@ -252,6 +252,42 @@ _BODIES: dict[str, JSONObject] = {
             "source": {"persistentVolumeName": "fuzz-pv"},
         }
     },
+    # A schema and a level no request of the fuzzers (system:masters, always exempt by the
+    # mandatory exempt schema, which no write can change or remove for good) is classified to:
+    # a mutated one cannot starve them.
+    "flowschemas": {
+        "spec": {
+            "priorityLevelConfiguration": {"name": "global-default"},
+            "matchingPrecedence": 5000,
+            "distinguisherMethod": {"type": "ByUser"},
+            "rules": [
+                {
+                    "subjects": [{"kind": "User", "user": {"name": "fuzz-nobody"}}],
+                    "resourceRules": [
+                        {
+                            "verbs": ["get"],
+                            "apiGroups": [""],
+                            "resources": ["pods"],
+                            "namespaces": ["*"],
+                        }
+                    ],
+                }
+            ],
+        }
+    },
+    "prioritylevelconfigurations": {
+        "spec": {
+            "type": "Limited",
+            "limited": {
+                "nominalConcurrencyShares": 1,
+                "lendablePercent": 0,
+                "limitResponse": {
+                    "type": "Queue",
+                    "queuing": {"queues": 4, "handSize": 2, "queueLengthLimit": 10},
+                },
+            },
+        }
+    },
     "networkpolicies": {
         "spec": {
             "podSelector": _SELECTOR,

@@ -74,6 +74,8 @@ SUBRESOURCES: dict[str, tuple[Subresource, ...]] = {
     "horizontalpodautoscalers": (Subresource("status", "HorizontalPodAutoscaler", _STATUS),),
     "ingresses": (Subresource("status", "Ingress", _STATUS),),
     "volumeattachments": (Subresource("status", "VolumeAttachment", _STATUS),),
+    "flowschemas": (Subresource("status", "FlowSchema", _STATUS),),
+    "prioritylevelconfigurations": (Subresource("status", "PriorityLevelConfiguration", _STATUS),),
     "certificatesigningrequests": (
         Subresource("approval", "CertificateSigningRequest", _STATUS),
         Subresource("status", "CertificateSigningRequest", _STATUS),

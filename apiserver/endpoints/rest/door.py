@@ -22,7 +22,7 @@ from apiserver.endpoints.rest import aggregated as aggregated_apis
 from apiserver.endpoints.rest import filters
 from apiserver.endpoints.rest.handlers import ResourceHandlers
 from apiserver.endpoints.rest.nonresource import nonresource_handler
-from apiserver.endpoints.rest.responses import add_request_warnings
+from apiserver.endpoints.rest.responses import add_flow_control_headers, add_request_warnings
 from apiserver.flowcontrol.max_inflight import MaxInflight
 from apiserver.flowcontrol.priority_and_fairness import PriorityAndFairness
 from apiserver.options.secure_serving import SecureServing
@@ -93,6 +93,7 @@ def rest_application(
     app.router.add_route("*", "/{tail:.*}", handlers.__call__)
     # A deprecated custom resource version's warning, on whatever its requests are answered.
     app.on_response_prepare.append(add_request_warnings)
+    app.on_response_prepare.append(add_flow_control_headers)
     return app
 
 

@@ -34,6 +34,7 @@ from apiserver.endpoints.rest.negotiation import accepted
 from apiserver.endpoints.rest.request import NonResourceRequest, ResourceRequest
 from apiserver.endpoints.rest.responses import (
     ADMISSION_RECORDER,
+    FLOW_CONTROL_UIDS,
     STREAMED_STATUS,
     status_response,
 )
@@ -299,6 +300,7 @@ def flow_control(guard: PriorityAndFairness | MaxInflight) -> Middleware:
                     user, req.verb, req.plural, req.group, req.subresource, req.namespace, req.name
                 )
             seat = await apf.admit(digest)
+            request[FLOW_CONTROL_UIDS] = (seat.flow_schema_uid, seat.priority_level_uid)
             if isinstance(seat, Rejection):
                 if isinstance(req, ResourceRequest):
                     info = req.info

@@ -24,6 +24,7 @@ from podplane.api.k8swire.coordination.v1 import coordination_pb2
 from podplane.api.k8swire.core.v1 import core_pb2
 from podplane.api.k8swire.discovery.v1 import discovery_pb2
 from podplane.api.k8swire.events.v1 import events_pb2
+from podplane.api.k8swire.flowcontrol.v1 import flowcontrol_pb2
 from podplane.api.k8swire.meta.v1 import meta_pb2
 from podplane.api.k8swire.networking.v1 import networking_pb2
 from podplane.api.k8swire.node.v1 import node_pb2
@@ -45,6 +46,7 @@ _AUTHZ = "authorization.k8s.io/v1"
 _AUTHN = "authentication.k8s.io/v1"
 _ADMREG = "admissionregistration.k8s.io/v1"
 _NETWORKING = "networking.k8s.io/v1"
+_FLOWCONTROL = "flowcontrol.apiserver.k8s.io/v1"
 
 KINDS: dict[tuple[str, str], type[Message]] = {
     # core/v1
@@ -84,6 +86,8 @@ KINDS: dict[tuple[str, str], type[Message]] = {
     (_NETWORKING, "Ingress"): networking_pb2.Ingress,
     (_NETWORKING, "IngressClass"): networking_pb2.IngressClass,
     (_NETWORKING, "NetworkPolicy"): networking_pb2.NetworkPolicy,
+    (_FLOWCONTROL, "FlowSchema"): flowcontrol_pb2.FlowSchema,
+    (_FLOWCONTROL, "PriorityLevelConfiguration"): flowcontrol_pb2.PriorityLevelConfiguration,
     (_RBAC, "Role"): rbac_pb2.Role,
     (_RBAC, "ClusterRole"): rbac_pb2.ClusterRole,
     (_RBAC, "RoleBinding"): rbac_pb2.RoleBinding,

@@ -15,7 +15,7 @@ from apiserver.admission.warnings import Recorder
 from apiserver.endpoints.rest import protobuf_encode
 from apiserver.endpoints.rest.protobuf_kinds import MEDIA_TYPE as PROTOBUF
 from apiserver.endpoints.rest.status import failure
-from podplane.apimachinery import json_text
+from podplane.apimachinery import flowcontrol, json_text
 from podplane.apimachinery.json_types import JSONValue
 
 JSON = "application/json"
@@ -125,6 +125,21 @@ REQUEST_WARNINGS: web.RequestKey[tuple[str, ...]] = web.RequestKey("podplane.war
 # The request's admission recorder (its plugins' warnings), opened by the admission_recording
 # filter.
 ADMISSION_RECORDER: web.RequestKey[Recorder] = web.RequestKey("podplane.admission")
+
+
+# The UIDs of the FlowSchema and PriorityLevelConfiguration API Priority and Fairness classified
+# the request to, set by the flow_control filter.
+FLOW_CONTROL_UIDS: web.RequestKey[tuple[str, str]] = web.RequestKey("podplane.apf")
+
+
+async def add_flow_control_headers(request: web.Request, response: web.StreamResponse) -> None:
+    """aiohttp's on_response_prepare: X-Kubernetes-PF-FlowSchema-UID and
+    X-Kubernetes-PF-PriorityLevel-UID, as Kubernetes' filter sets them on every classified
+    request's answer, served or refused (UIDs, not names, which are the operator's)."""
+    uids = request.get(FLOW_CONTROL_UIDS)
+    if uids is not None:
+        response.headers[flowcontrol.FLOW_SCHEMA_UID_HEADER] = uids[0]
+        response.headers[flowcontrol.PRIORITY_LEVEL_UID_HEADER] = uids[1]
 
 
 async def add_request_warnings(request: web.Request, response: web.StreamResponse) -> None:

@@ -30,6 +30,7 @@ from podplane.api.coordination.v1 import lease_pb2
 from podplane.api.core.v1 import core_pb2, quota_pb2, service_pb2
 from podplane.api.discovery.v1 import discovery_pb2
 from podplane.api.events.v1 import events_pb2
+from podplane.api.flowcontrol.v1 import flowcontrol_pb2
 from podplane.api.meta.v1 import meta_pb2
 from podplane.api.networking.v1 import networking_pb2
 from podplane.api.node.v1 import node_pb2
@@ -68,6 +69,7 @@ _PACKAGES = {
     "podplane.autoscaling.v2": "io.k8s.api.autoscaling.v2",
     "podplane.networking.v1": "io.k8s.api.networking.v1",
     "podplane.events.v1": "io.k8s.api.events.v1",
+    "podplane.flowcontrol.v1": "io.k8s.api.flowcontrol.v1",
 }
 _FILES = (
     core_pb2,
@@ -95,6 +97,7 @@ _FILES = (
     autoscaling_v2_pb2,
     networking_pb2,
     events_pb2,
+    flowcontrol_pb2,
 )
 
 META = "io.k8s.apimachinery.pkg.apis.meta.v1"

@@ -40,6 +40,8 @@ SUBRESOURCES: dict[str, tuple[str, ...]] = {
     "horizontalpodautoscalers": ("status",),
     "ingresses": ("status",),
     "volumeattachments": ("status",),
+    "flowschemas": ("status",),
+    "prioritylevelconfigurations": ("status",),
     "certificatesigningrequests": ("approval", "status"),
     "apiservices": ("status",),
     "validatingadmissionpolicies": ("status",),

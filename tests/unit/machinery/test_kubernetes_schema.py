@@ -32,6 +32,7 @@ _GROUP_PACKAGES = {
     "admissionregistration.k8s.io": "admissionregistration",
     "networking.k8s.io": "networking",
     "events.k8s.io": "events",
+    "flowcontrol.apiserver.k8s.io": "flowcontrol",
 }
 _REF_PREFIX = "#/$defs/"
 # Named scalars: served as references to the same names Kubernetes uses.

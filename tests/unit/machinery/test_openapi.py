@@ -92,6 +92,7 @@ def test_index_links_every_group_version_with_the_hash_of_its_document() -> None
         "apis/coordination.k8s.io/v1",
         "apis/discovery.k8s.io/v1",
         "apis/events.k8s.io/v1",
+        "apis/flowcontrol.apiserver.k8s.io/v1",
         "apis/networking.k8s.io/v1",
         "apis/node.k8s.io/v1",
         "apis/policy/v1",

@@ -285,4 +285,6 @@ def test_existing_kinds_come_first_in_their_order() -> None:
         "CSINode",
         "CSIStorageCapacity",
         "VolumeAttachment",
+        "FlowSchema",
+        "PriorityLevelConfiguration",
     ]

@@ -172,6 +172,23 @@ KUBERNETES_COLUMNS: dict[str, tuple[tuple[str, str, str, int], ...]] = {
         AGE,
     ),
     "networkpolicies": (NAME, ("Pod-Selector", "string", "", 0), AGE),
+    "flowschemas": (
+        NAME,
+        ("PriorityLevel", "string", "", 0),
+        ("MatchingPrecedence", "string", "", 0),
+        ("DistinguisherMethod", "string", "", 0),
+        AGE,
+        ("MissingPL", "string", "", 0),
+    ),
+    "prioritylevelconfigurations": (
+        NAME,
+        ("Type", "string", "", 0),
+        ("NominalConcurrencyShares", "string", "", 0),
+        ("Queues", "string", "", 0),
+        ("HandSize", "string", "", 0),
+        ("QueueLengthLimit", "string", "", 0),
+        AGE,
+    ),
     "secrets": (NAME, ("Type", "string", "", 0), ("Data", "string", "", 0), AGE),
     "serviceaccounts": (NAME, ("Secrets", "string", "", 0), AGE),
     "replicationcontrollers": (
