@@ -42,6 +42,7 @@ _API_CLASSES = {
     "apiextensions.k8s.io": "ApiextensionsV1Api",
     "apiregistration.k8s.io": "ApiregistrationV1Api",
     "admissionregistration.k8s.io": "AdmissionregistrationV1Api",
+    "flowcontrol.apiserver.k8s.io": "FlowcontrolApiserverV1Api",
 }
 
 
