@@ -19,12 +19,12 @@ from pathlib import Path
 import grpc
 
 from netpol.agent import NetworkPolicyAgent
-from netpol.iptables.runner import ExecIptables
 from podplane.client.clientset import Client, user_agent
 from podplane.componentbase import options
 from podplane.componentbase.client_flags import ClientOptions
 from podplane.componentbase.options import LogOptions, OptionGroup
 from podplane.componentbase.serving import run_service, run_until_signal
+from podplane.iptables.runner import ExecIptables
 
 log = logging.getLogger("netpol")
 BRIDGE_CALL_IPTABLES = Path("/proc/sys/net/bridge/bridge-nf-call-iptables")

@@ -15,13 +15,13 @@ from dataclasses import dataclass
 from google.protobuf.message import Message
 
 from netpol.iptables import rules
-from netpol.iptables.runner import Iptables
 from netpol.policy.allowed import PolicySet
 from netpol.policy.pods import PodInfo, pod_info
 from podplane.api.core.v1 import core_pb2
 from podplane.api.networking.v1 import networking_pb2
 from podplane.client.clientset import Client
 from podplane.client.informer import Informer
+from podplane.iptables.runner import Iptables
 
 log = logging.getLogger(__name__)
 RETRY_MIN, RETRY_MAX = 1.0, 30.0
@@ -100,7 +100,7 @@ class NetworkPolicyAgent:
 
     def _write(self, ruleset: rules.Ruleset) -> None:
         self.iptables.restore(ruleset.text)
-        self.iptables.ensure_first(rules.TABLE, rules.HOOK_CHAIN, rules.HOOK_RULE)
+        self.iptables.ensure_rule(rules.TABLE, rules.HOOK_CHAIN, rules.HOOK_RULE)
         self._written = ruleset.text
         self._owned = ruleset.chains
         self.stats.writes += 1

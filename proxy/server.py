@@ -18,11 +18,11 @@ from podplane.client.credentials import Credentials
 from podplane.client.informer import Informer
 from podplane.componentbase.metrics import parse_bind_address, serve_metrics
 from podplane.componentbase.serving import run_until_signal
+from podplane.iptables.runner import ExecIptables, Iptables
 from proxy import node_setup
 from proxy.healthcheck import HealthzServer, ProxierHealth
 from proxy.iptables.proxier import Proxier
 from proxy.iptables.rules import RulesConfig
-from proxy.iptables.runner import ExecIptables, Iptables
 from proxy.loadbalancer.agent import LoadBalancerAgent, LoadBalancerOptions
 from proxy.loadbalancer.netlink import Netlink, gratuitous_arp
 from proxy.loadbalancer.service_health import ServiceHealthServer

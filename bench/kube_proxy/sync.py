@@ -31,9 +31,9 @@ from podplane.api.core.v1 import service_pb2
 from podplane.api.discovery.v1 import discovery_pb2
 from podplane.apimachinery import manifest
 from podplane.apimachinery.json_types import JSONObject
+from podplane.iptables.runner import ExecIptables, Iptables
 from proxy.iptables.proxier import Proxier
 from proxy.iptables.rules import RulesConfig
-from proxy.iptables.runner import ExecIptables, Iptables
 from proxy.state.tracker import ProxyState
 
 NAMESPACE = "bench"

@@ -28,10 +28,10 @@ from bench.common.stats import percentile
 from bench.kube_proxy.netns import NetnsError, network_namespace
 from netpol.agent import node_ruleset
 from netpol.iptables import rules
-from netpol.iptables.runner import ExecIptables
 from podplane.api.core.v1 import core_pb2
 from podplane.api.networking.v1 import networking_pb2
 from podplane.apimachinery import manifest
+from podplane.iptables.runner import ExecIptables
 
 NODE = "node-1"
 POD_CIDR = "10.244.1.0/24"
@@ -142,7 +142,7 @@ def _measure(args: argparse.Namespace, iptables: ExecIptables | None) -> int:
         generated = time.perf_counter()
         if iptables is not None:
             iptables.restore(ruleset.text)
-            iptables.ensure_first(rules.TABLE, rules.HOOK_CHAIN, rules.HOOK_RULE)
+            iptables.ensure_rule(rules.TABLE, rules.HOOK_CHAIN, rules.HOOK_RULE)
         owned = ruleset.chains
         lines = sum(1 for line in ruleset.text.splitlines() if line.startswith("-A "))
         return generated - started, time.perf_counter() - started, lines

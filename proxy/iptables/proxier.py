@@ -19,11 +19,11 @@ import time
 
 from podplane.api.core.v1 import service_pb2
 from podplane.api.discovery.v1 import discovery_pb2
+from podplane.iptables.runner import Iptables, IptablesError, error_lines
 from proxy import metrics
 from proxy.healthcheck import ProxierHealth
 from proxy.iptables import chains as ch
 from proxy.iptables.rules import RulesConfig, RuleSet, build_rules
-from proxy.iptables.runner import Iptables, IptablesError, error_lines
 from proxy.state.tracker import ProxyState
 from proxy.sync_runner import BoundedFrequencyRunner
 

@@ -35,8 +35,9 @@ SERVICES = (
 # independent: none imports another.
 LAYERS: tuple[tuple[str, ...], ...] = (
     SERVICES,
-    # A process's plumbing (component-base), kinds' tables (pkg/printers), the stream protocols.
-    ("podplane.componentbase", "podplane.printers", "podplane.streaming"),
+    # A process's plumbing (component-base), kinds' tables (pkg/printers), the stream protocols,
+    # the node agents' iptables commands (pkg/util/iptables).
+    ("podplane.componentbase", "podplane.printers", "podplane.streaming", "podplane.iptables"),
     # Talking to the apiserver (client-go); what every component knows of volumes, of RBAC
     # (cluster role aggregation) and of bootstrap tokens (k8s.io/cluster-bootstrap).
     ("podplane.client", "podplane.volume", "podplane.rbac", "podplane.bootstraptoken"),

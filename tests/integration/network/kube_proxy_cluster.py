@@ -25,8 +25,8 @@ from podplane.apimachinery import manifest
 from podplane.client.clientset import Client
 from podplane.client.credentials import Credentials
 from podplane.componentbase import pki
+from podplane.iptables.runner import ExecIptables
 from proxy.iptables.rules import RulesConfig
-from proxy.iptables.runner import ExecIptables
 from tests.integration.control_plane import TEST_DISABLED_ADMISSION_PLUGINS
 from tests.integration.netns import Netns
 from tests.pki_support import cert_credentials, secure_serving

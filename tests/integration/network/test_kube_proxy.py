@@ -23,10 +23,10 @@ import pytest_asyncio
 
 from podplane.api.discovery.v1 import discovery_pb2
 from podplane.apimachinery import manifest
+from podplane.iptables.runner import ExecIptables, Iptables
 from proxy.iptables import chains as ch
 from proxy.iptables.proxier import Proxier
 from proxy.iptables.rules import RulesConfig
-from proxy.iptables.runner import ExecIptables, Iptables
 from proxy.server import KubeProxy
 from proxy.state.tracker import ProxyState
 from tests.integration.netns import Netns, link, require_root_and_iproute, uplink

@@ -26,8 +26,8 @@ import pytest_asyncio
 
 from podplane.api.discovery.v1 import discovery_pb2
 from podplane.apimachinery import manifest
+from podplane.iptables.runner import ExecIptables
 from proxy.iptables.proxier import Proxier
-from proxy.iptables.runner import ExecIptables
 from proxy.loadbalancer.agent import LoadBalancerOptions
 from proxy.loadbalancer.netlink import Netlink, gratuitous_arp
 from proxy.server import KubeProxy

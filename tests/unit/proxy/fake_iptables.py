@@ -9,7 +9,7 @@ import copy
 import re
 from collections.abc import Sequence
 
-from proxy.iptables.runner import IptablesError
+from podplane.iptables.runner import IptablesError
 
 BUILTIN = {
     "filter": ("INPUT", "FORWARD", "OUTPUT"),

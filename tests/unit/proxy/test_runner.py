@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from proxy.iptables.runner import ExecIptables
+from podplane.iptables.runner import ExecIptables
 
 
 @pytest.mark.parametrize(

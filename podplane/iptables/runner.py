@@ -1,10 +1,11 @@
-"""The iptables commands kube-proxy runs (pkg/util/iptables): one `iptables-restore --noflush`
-per sync, `iptables-save` to find the chains in a table, and the few `iptables -C/-I/-N` calls
-that hook kube-proxy's chains into the built-in ones. Blocking: the proxier calls them from a
-worker thread.
+"""The iptables commands podplane's node agents run (pkg/util/iptables): one `iptables-restore
+--noflush` per sync, `iptables-save` to find the chains in a table, and the few `iptables
+-C/-I/-N` calls that hook their chains into the built-in ones: kube-proxy's (proxy/iptables)
+and the NetworkPolicy agent's (netpol, its chain first in mangle FORWARD). Blocking: both call
+them from a worker thread.
 
-Iptables is the interface the proxier uses; ExecIptables runs the real commands, optionally
-inside another network namespace (`ip netns exec NAME`, for tests and benchmarks)."""
+Iptables is the interface they use; ExecIptables runs the real commands, optionally inside
+another network namespace (`ip netns exec NAME`, for tests and benchmarks)."""
 
 from __future__ import annotations
 

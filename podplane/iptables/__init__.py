@@ -1,0 +1,1 @@
+"""iptables as podplane's node agents run it (kube-proxy, the NetworkPolicy agents)."""
