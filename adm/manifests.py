@@ -233,6 +233,8 @@ def kube_controller_manager(cp: ControlPlane) -> JSONObject:
         f"--root-ca-file={PKI}/ca.crt",
         f"--cluster-signing-cert-file={PKI}/ca.crt",
         f"--cluster-signing-key-file={PKI}/ca.key",
+        "--use-service-account-credentials=true",
+        f"--token-server=127.0.0.1:{APISERVER_TOKEN_PORT}",
     ]
     return _pod(
         "kube-controller-manager",

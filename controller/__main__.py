@@ -1,12 +1,15 @@
 """python -m controller --server HOST:PORT [--health-port 10257] [--controllers namespace,...]
        [--metrics-bind-address 0.0.0.0:10252] [--leader-elect=true] [--cluster-cidr 10.244.0.0/16]
+       [--use-service-account-credentials=false] [--token-server HOST:6444]
        [--node-monitor-grace-period 50s] [--local-path-dir /var/local-path-provisioner] ...
 
 The controller-manager: runs the cluster's controllers against the apiserver. With leader election
 (the default) any number of replicas may run: the one holding the Lease
 kube-system/kube-controller-manager runs the controllers, the others stand by; a leader that loses
 the lease exits (status 1) and is restarted as a standby. Its health service reports SERVING while
-it leads or stands by; SIGTERM stops it gracefully, releasing the lease."""
+it leads or stands by; SIGTERM stops it gracefully, releasing the lease. With
+--use-service-account-credentials each controller runs as its own service account
+kube-system/<name> (controller/framework/client_builder.py)."""
 
 from __future__ import annotations
 
@@ -15,9 +18,11 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from controller.controllers import CONTROLLERS
+from controller.controllers import CONTROLLERS, SERVICE_ACCOUNTS
+from controller.framework.client_builder import ClientBuilder, ServiceAccountClientBuilder
 from controller.framework.manager import ControllerManager, ControllerOptions
 from controller.options import (
+    credentials,
     csrsigning,
     generic,
     localpath,
@@ -46,6 +51,7 @@ OPTION_GROUPS: tuple[OptionGroup, ...] = (
     ClientOptions(server_help="the apiserver's gRPC address, HOST:PORT"),
     HealthOptions(10257),
     generic,
+    credentials,
     MetricsOptions(
         default="0.0.0.0:10252",
         help="HOST:PORT of the Prometheus /metrics endpoint (default 0.0.0.0:10252; empty: none)",
@@ -95,9 +101,20 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 
 async def serve(args: argparse.Namespace) -> None:
+    agent = user_agent("kube-controller-manager")
+
     def build(client: Client) -> Component:
+        clients: ClientBuilder | None = None
+        if args.use_service_account_credentials:
+            clients = ServiceAccountClientBuilder(
+                client, args.credentials, target=args.token_server, agent=agent
+            )
         manager = ControllerManager(
-            client, {n: CONTROLLERS[n] for n in args.controllers}, args.options
+            client,
+            {n: CONTROLLERS[n] for n in args.controllers},
+            args.options,
+            clients=clients,
+            service_accounts=SERVICE_ACCOUNTS,
         )
         # The controllers (and their informers) start only once this replica leads; losing the
         # lease raises LeadershipLost, which ends the process with status 1.
@@ -110,7 +127,7 @@ async def serve(args: argparse.Namespace) -> None:
         health_address=args.health_address,
         metrics_address=args.metrics_bind_address,
         build=build,
-        agent=user_agent("kube-controller-manager"),
+        agent=agent,
     )
 
 

@@ -104,3 +104,43 @@ CONTROLLERS: dict[str, ControllerFactory] = {
     "csrcleaner": CSRCleanerController,
     "tokencleaner": TokenCleaner,
 }
+
+# The service account each controller runs as with --use-service-account-credentials:
+# kube-controller-manager's ClientBuilder names (controller_policy.go's roles, bound to
+# kube-system/<name>). Several controllers share one: node lifecycle and node IPAM are
+# node-controller, the three certificate controllers certificate-controller, as on Kubernetes;
+# the service load balancer controller is Kubernetes' service-controller. The local-path
+# provisioner, which Kubernetes lacks, runs as kube-system/local-path-provisioner with
+# podplane's role podplane:controller:local-path-provisioner (apiserver/auth/policy.py).
+SERVICE_ACCOUNTS: dict[str, str] = {
+    "namespace": "namespace-controller",
+    "nodelifecycle": "node-controller",
+    "nodeipam": "node-controller",
+    "pod-garbage-collector": "pod-garbage-collector",
+    "replicationcontroller": "replication-controller",
+    "replicaset": "replicaset-controller",
+    "garbagecollector": "generic-garbage-collector",
+    "deployment": "deployment-controller",
+    "disruption": "disruption-controller",
+    "resourcequota": "resourcequota-controller",
+    "daemonset": "daemon-set-controller",
+    "statefulset": "statefulset-controller",
+    "job": "job-controller",
+    "cronjob": "cronjob-controller",
+    "horizontalpodautoscaling": "horizontal-pod-autoscaler",
+    "persistentvolume-binder": "persistent-volume-binder",
+    "pvc-protection": "pvc-protection-controller",
+    "pv-protection": "pv-protection-controller",
+    "ephemeral-volume": "ephemeral-volume-controller",
+    "local-path-provisioner": "local-path-provisioner",
+    "endpointslice": "endpointslice-controller",
+    "endpoint": "endpoint-controller",
+    "service-lb-controller": "service-controller",
+    "clusterrole-aggregation": "clusterrole-aggregation-controller",
+    "serviceaccount": "service-account-controller",
+    "root-ca-cert-publisher": "root-ca-cert-publisher",
+    "csrsigning": "certificate-controller",
+    "csrapproving": "certificate-controller",
+    "csrcleaner": "certificate-controller",
+    "tokencleaner": "token-cleaner",
+}

@@ -8,7 +8,9 @@ rbac-defaults and annotated rbac.authorization.kubernetes.io/autoupdate: "true".
 
 podplane adds its own, named podplane:*: what its scheduler and controller-manager do beyond
 Kubernetes' roles for them (apiserver/auth/policy.py), the controller-manager's binding to the
-controller roles it needs as one identity, and the "viewers" group's read-everything role.
+controller roles it needs as one identity, what its controllers do beyond their Kubernetes roles
+when each runs as its own service account (podplane:controller:<name>, bound to
+kube-system/<name>), and the "viewers" group's read-everything role.
 Besides them, the bindings `kubeadm init` makes for nodes joining with a bootstrap token
 (kubeadm_cluster_role_bindings)."""
 
@@ -18,6 +20,9 @@ from collections.abc import Iterable
 
 from apiserver.auth import policy
 from apiserver.auth.bootstrap_aggregated_roles import user_facing_roles
+from apiserver.auth.bootstrap_controller_roles import (
+    NAMESPACE as CONTROLLER_NAMESPACE,
+)
 from apiserver.auth.bootstrap_controller_roles import (
     PREFIX as CONTROLLER_PREFIX,
 )
@@ -64,6 +69,7 @@ _GROUPS = {r.plural: r.api_version.rpartition("/")[0] for r in resources.ALL} | 
 }
 # The controller roles podplane's controller-manager holds as itself, beside its own role.
 _CONTROLLER_MANAGER_HOLDS = ("certificate-controller", "horizontal-pod-autoscaler")
+PODPLANE_CONTROLLER_PREFIX = "podplane:controller:"
 
 
 def from_static(rules: Iterable[policy.PolicyRule]) -> list[rbac_pb2.PolicyRule]:
@@ -89,7 +95,12 @@ def kubernetes_cluster_role_bindings() -> list[rbac_pb2.ClusterRoleBinding]:
 
 
 def podplane_cluster_roles() -> list[rbac_pb2.ClusterRole]:
-    return [cluster_role(name, from_static(rules)) for name, rules in policy.PODPLANE_ROLES.items()]
+    roles = [cluster_role(name, from_static(r)) for name, r in policy.PODPLANE_ROLES.items()]
+    roles += [
+        cluster_role(PODPLANE_CONTROLLER_PREFIX + account, from_static(rules))
+        for account, rules in policy.PODPLANE_CONTROLLER_ROLES.items()
+    ]
+    return roles
 
 
 def podplane_cluster_role_bindings() -> list[rbac_pb2.ClusterRoleBinding]:
@@ -107,6 +118,13 @@ def podplane_cluster_role_bindings() -> list[rbac_pb2.ClusterRoleBinding]:
             name=f"podplane:kube-controller-manager:{name}",
         )
         for name in _CONTROLLER_MANAGER_HOLDS
+    ]
+    bindings += [
+        cluster_role_binding(
+            PODPLANE_CONTROLLER_PREFIX + account,
+            service_accounts=((CONTROLLER_NAMESPACE, account),),
+        )
+        for account in policy.PODPLANE_CONTROLLER_ROLES
     ]
     return bindings
 

@@ -152,6 +152,39 @@ PODPLANE_ROLES: dict[str, tuple[PolicyRule, ...]] = {
     ),
 }
 
+# What podplane's controllers do beyond their Kubernetes roles, by the service account each runs
+# as with the controller-manager's --use-service-account-credentials (controller/controllers.py's
+# SERVICE_ACCOUNTS): stored as podplane:controller:<name> ClusterRoles bound to
+# kube-system/<name>, beside Kubernetes' system:controller:<name>. Mostly an update where
+# Kubernetes' controller sends a patch; the local-path provisioner, which Kubernetes lacks,
+# holds its whole role here.
+PODPLANE_CONTROLLER_ROLES: dict[str, tuple[PolicyRule, ...]] = {
+    # Adopting and releasing pods (controller/framework/controller_ref.py): a read of the
+    # live pod, then an update with the owner reference added or removed.
+    "replicaset-controller": (rule(("get", "update"), "pods"),),
+    "replication-controller": (rule(("get", "update"), "pods"),),
+    # The same, and the job-tracking finalizer removed from finished pods.
+    "job-controller": (rule(("get", "update"), "pods"),),
+    # The same, and old pods relabelled with their current revision's hash.
+    "daemon-set-controller": (rule(("get", "update"), "pods"),),
+    # An orphaned or unreachable pod's DisruptionTarget condition, before its deletion.
+    "pod-garbage-collector": (rule("update", "pods/status"),),
+    # A namespace's kubernetes finalizer removed with an update of the namespace (Kubernetes
+    # writes namespaces/finalize).
+    "namespace-controller": (rule("update", "namespaces"),),
+    # The service load balancer controller's finalizer on a Service it gave an address.
+    "service-controller": (rule("update", "services"),),
+    # The local-path provisioner: a volume (and a directory on the node) for each claim of its
+    # class, the default class, a helper pod that removes a released volume's directory.
+    "local-path-provisioner": (
+        rule(("create", "delete"), "persistentvolumes"),
+        rule("create", "storageclasses"),
+        rule("get", "nodes"),
+        rule(("get", "create", "delete"), "pods"),
+        rule(("create", "update", "patch"), "events"),
+    ),
+}
+
 # What a kubelet may do at all, as podplane's node authorizer decides it (Kubernetes' NodeRules
 # cut to what podplane's kubelet does); the node authorizer and NodeRestriction narrow it to its
 # own node, pods and the objects they reference. The stored ClusterRole system:node is

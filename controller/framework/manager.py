@@ -2,7 +2,12 @@
 so that the process holds one watch and one cache per kind (one of pods, not one per controller):
 each controller takes its informers from it and registers its handlers; the manager starts it
 once every controller is built. One failing stops the manager, so that its supervisor restarts it
-rather than leaving a controller silently dead."""
+rather than leaving a controller silently dead.
+
+The controllers are built once the manager leads (kube-controller-manager's run after
+OnStartedLeading), each with the client its ClientBuilder gives its service account: the
+manager's own, or with --use-service-account-credentials the account's (client_builder.py). The
+informers are always the manager's own."""
 
 from __future__ import annotations
 
@@ -12,6 +17,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
+from controller.framework.client_builder import ClientBuilder, RootClientBuilder
 from podplane.client.clientset import Client
 from podplane.client.informer_factory import SharedInformerFactory
 
@@ -87,19 +93,38 @@ class ControllerManager:
         client: Client,
         factories: Mapping[str, ControllerFactory],
         options: ControllerOptions | None = None,
+        *,
+        clients: ClientBuilder | None = None,
+        service_accounts: Mapping[str, str] | None = None,
     ) -> None:
-        """Builds the controllers `factories` makes, by name."""
+        """Runs the controllers `factories` makes, by name, each with the client `clients`
+        gives its service account (`service_accounts`' name for it, else its own name); by
+        default all with `client`, the manager's own, which the informers use."""
         self.client = client
         self.options = options or ControllerOptions()
         self.informers = SharedInformerFactory(client)
-        self.controllers = {n: self._build(f) for n, f in factories.items()}
+        self.factories = dict(factories)
+        self.clients: ClientBuilder = clients or RootClientBuilder(client)
+        self.service_accounts = dict(service_accounts or {})
+        self.controllers: dict[str, Controller] = {}
 
-    def _build(self, factory: ControllerFactory) -> Controller:
-        if isinstance(factory, WithOptions):
-            return factory(self.client, self.informers, self.options)
-        return factory(self.client, self.informers)
+    async def build(self) -> None:
+        """Builds every controller (each asks the shared factory for its informers)."""
+        for name, factory in self.factories.items():
+            client = await self.clients.client(self.service_accounts.get(name, name))
+            if isinstance(factory, WithOptions):
+                self.controllers[name] = factory(client, self.informers, self.options)
+            else:
+                self.controllers[name] = factory(client, self.informers)
 
     async def run(self) -> None:
+        try:
+            await self.build()
+            await self._run_controllers()
+        finally:
+            await self.clients.close()
+
+    async def _run_controllers(self) -> None:
         # Every controller has asked for its informers by now: one start runs them all, before
         # the controllers wait for their caches.
         self.informers.start()

@@ -5,16 +5,20 @@ Flags (every component and podctl): --ca-file, --cert-file, --key-file, --token-
 the tools also read PODPLANE_CA / PODPLANE_CERT / PODPLANE_KEY / PODPLANE_TOKEN_FILE /
 PODPLANE_TOKEN and, last, ~/.podplane/config (YAML: server, ca, cert, key, token-file): a small
 kubeconfig. --tls-server-name (PODPLANE_TLS_SERVER_NAME, tls-server-name) checks the apiserver's
-certificate against another name than the address's, as kubectl's does."""
+certificate against another name than the address's, as kubectl's does. A program may instead
+give a TokenSource, whose token is asked for at every call and told when the apiserver refuses it
+(the controller-manager's service account tokens, client-go's ResettableTokenSource)."""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 import threading
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Protocol
 
 import grpc
 import yaml
@@ -42,6 +46,68 @@ def _read(setting: str, path: str) -> bytes:
         return Path(path).expanduser().read_bytes()
     except OSError as e:
         raise CredentialsError(f"{setting}: cannot read {path}: {e.strerror}") from None
+
+
+class TokenSource(Protocol):
+    """Where a client's bearer token comes from when it changes while the client lives."""
+
+    def token(self) -> str:
+        """The token to send now (called for every call, from any thread: it must not block)."""
+        ...
+
+    def unauthorized(self) -> None:
+        """The apiserver answered 401 (UNAUTHENTICATED) to the token: get a new one."""
+        ...
+
+
+class _BearerToken:
+    """grpc's AuthMetadataPlugin over a TokenSource: each call's authorization metadata."""
+
+    def __init__(self, source: TokenSource) -> None:
+        self.source = source
+
+    def __call__(self, context: object, callback: Callable[..., None]) -> None:
+        callback((("authorization", f"Bearer {self.source.token()}"),), None)
+
+
+class _ReportUnauthenticated(
+    grpc.aio.UnaryUnaryClientInterceptor,  # type: ignore[misc]
+    grpc.aio.UnaryStreamClientInterceptor,  # type: ignore[misc]
+):
+    """Tells the token source of every call the apiserver refused as unauthenticated, so that
+    the next calls go with a new token (client-go's ResettableTokenSourceWrapTransport resets
+    its cached token on a 401)."""
+
+    def __init__(self, source: TokenSource) -> None:
+        self.source = source
+
+    async def intercept_unary_unary(
+        self,
+        continuation: Callable[..., Awaitable[grpc.aio.UnaryUnaryCall]],
+        details: grpc.aio.ClientCallDetails,
+        request: object,
+    ) -> grpc.aio.UnaryUnaryCall:
+        call = await continuation(details, request)
+        if await call.code() == grpc.StatusCode.UNAUTHENTICATED:
+            self.source.unauthorized()
+        return call
+
+    async def intercept_unary_stream(
+        self,
+        continuation: Callable[..., Awaitable[grpc.aio.UnaryStreamCall]],
+        details: grpc.aio.ClientCallDetails,
+        request: object,
+    ) -> grpc.aio.UnaryStreamCall:
+        call = await continuation(details, request)
+        loop = asyncio.get_running_loop()
+
+        async def check() -> None:
+            if await call.code() == grpc.StatusCode.UNAUTHENTICATED:
+                self.source.unauthorized()
+
+        # A stream's code is known when it ends; a refused one ends at once.
+        call.add_done_callback(lambda _call: loop.create_task(check()))
+        return call
 
 
 class TokenFile:
@@ -84,12 +150,25 @@ class Credentials:
     # one of its names (kubectl's --tls-server-name): an apiserver reached by its IP on a
     # network its certificate does not name.
     tls_server_name: str | None = None
+    # A token that changes while the client lives, asked for at every call (wins over both).
+    token_source: TokenSource | None = None
+
+    def with_token_source(self, source: TokenSource) -> Credentials:
+        """These credentials' CA and server name with `source`'s token instead of their client
+        certificate or token (client-go's AnonymousClientConfig, then a token source)."""
+        return replace(
+            self, cert_file=None, key_file=None, token=None, token_file=None, token_source=source
+        )
 
     def channel_credentials(self) -> grpc.ChannelCredentials:
         ca = _read("--ca-file", self.ca_file)
         key = _read("--key-file", self.key_file) if self.key_file else None
         cert = _read("--cert-file", self.cert_file) if self.cert_file else None
         tls = grpc.ssl_channel_credentials(ca, key, cert)
+        if self.token_source is not None:
+            return grpc.composite_channel_credentials(
+                tls, grpc.metadata_call_credentials(_BearerToken(self.token_source))
+            )
         if self.token_file:
             return grpc.composite_channel_credentials(
                 tls, grpc.metadata_call_credentials(TokenFile(self.token_file))
@@ -110,8 +189,14 @@ class Credentials:
     def aio_channel(
         self, target: str, options: Sequence[tuple[str, int | str]] = ()
     ) -> grpc.aio.Channel:
+        interceptors = (
+            [_ReportUnauthenticated(self.token_source)] if self.token_source is not None else None
+        )
         return grpc.aio.secure_channel(
-            target, self.channel_credentials(), options=self.channel_options(options)
+            target,
+            self.channel_credentials(),
+            options=self.channel_options(options),
+            interceptors=interceptors,
         )
 
     def channel(self, target: str) -> grpc.Channel:

@@ -63,7 +63,10 @@ class RestClient:
         headers = {"Accept": "application/json"}
         if self.agent:
             headers["User-Agent"] = self.agent
+        source = self.credentials.token_source if self.credentials else None
         token = self._token_file.token() if self._token_file else None
+        if source is not None:
+            token = source.token()
         if not token and self.credentials and self.credentials.token:
             token = self.credentials.token
         if token:
@@ -108,6 +111,8 @@ class RestClient:
                 decoded = {}
             if not isinstance(decoded, dict):
                 decoded = {}
+            if response.status == 401 and self.credentials and self.credentials.token_source:
+                self.credentials.token_source.unauthorized()  # the next request gets a new one
             if response.status >= 300:
                 message = decoded.get("message")
                 raise RestError(

@@ -13,6 +13,7 @@ import pytest
 import yaml
 
 from apiserver.auth import bootstrap_policy
+from apiserver.auth.policy import PODPLANE_CONTROLLER_ROLES
 from podplane.api.rbac.v1 import rbac_pb2
 
 EXPECTED: dict[str, Any] = yaml.safe_load(
@@ -104,6 +105,8 @@ def test_podplane_adds_only_its_own_objects_which_name_existing_roles() -> None:
         "podplane:viewer",
         "podplane:kube-scheduler",
         "podplane:kube-controller-manager",
+        # What podplane's controllers do beyond their Kubernetes roles, as their own accounts.
+        *(f"podplane:controller:{account}" for account in PODPLANE_CONTROLLER_ROLES),
     }
     for b in bootstrap_policy.cluster_role_bindings():
         if b.metadata.name not in EXPECTED["clusterRoleBindings"]:
@@ -112,6 +115,16 @@ def test_podplane_adds_only_its_own_objects_which_name_existing_roles() -> None:
     namespaced = {(r.metadata.namespace, r.metadata.name) for r in bootstrap_policy.roles()}
     for rb in bootstrap_policy.role_bindings():
         assert (rb.metadata.namespace, rb.role_ref.name) in namespaced
+
+
+def test_each_controller_account_holds_podplanes_extra_role_beside_kubernetes() -> None:
+    bindings = {b.metadata.name: b for b in bootstrap_policy.cluster_role_bindings()}
+    for account in PODPLANE_CONTROLLER_ROLES:
+        binding = bindings[f"podplane:controller:{account}"]
+        assert binding.role_ref.name == f"podplane:controller:{account}"
+        assert [(s.kind, s.namespace, s.name) for s in binding.subjects] == [
+            ("ServiceAccount", "kube-system", account)
+        ]
 
 
 def test_every_object_is_labelled_and_annotated_as_kubernetes_does() -> None:
