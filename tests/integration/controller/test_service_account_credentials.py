@@ -29,7 +29,7 @@ from controller.controllers import SERVICE_ACCOUNTS
 from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
 from podplane.apimachinery import manifest
-from podplane.client.clientset import Client, is_not_found
+from podplane.client.clientset import Client, is_conflict, is_not_found
 from tests.integration.rest_cluster import RestCluster, rest_cluster
 from tests.support import EtcdProcess, eventually, new_namespace
 
@@ -175,7 +175,21 @@ async def test_workloads_are_run_by_their_controllers_accounts(
 ) -> None:
     client = cluster.grpc
     ns = await new_namespace(client, "sa-creds-")
+
+    async def namespace_set_up() -> bool:
+        # What the namespace's controllers make of a new namespace (its default account, its
+        # CA bundle), awaited: deleted before they came, the namespace would never get them.
+        try:
+            await client.serviceaccounts.get("default", ns)
+            await client.configmaps.get("kube-root-ca.crt", ns)
+        except grpc.aio.AioRpcError as e:
+            if is_not_found(e):
+                return False
+            raise
+        return True
+
     try:
+        await eventually(namespace_set_up, timeout=60, what=f"namespace {ns}'s account and CA")
         await _replica_set_and_garbage_collection(client, ns, decisions)
         await _deployment_rollout(client, ns)
         await _job_completion(client, ns)
@@ -282,9 +296,20 @@ async def _deployment_rollout(client: Client, ns: str) -> None:
     )
     await client.deployments.create(deployment)
     await _all_ready(client, ns, "api", 2)
-    live = await client.deployments.get("api", ns)
-    live.spec.template.metadata.annotations["rollout"] = "2"
-    await client.deployments.update(live)
+
+    async def template_changed() -> bool:
+        # Read and written again while the deployment controller writes its status.
+        live = await client.deployments.get("api", ns)
+        live.spec.template.metadata.annotations["rollout"] = "2"
+        try:
+            await client.deployments.update(live)
+        except grpc.aio.AioRpcError as e:
+            if is_conflict(e):
+                return False
+            raise
+        return True
+
+    await eventually(template_changed, timeout=30, what="the Deployment's template changed")
 
     async def rolled_out() -> bool:
         await _all_ready_once(client, ns, "api")
