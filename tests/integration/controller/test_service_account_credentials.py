@@ -247,7 +247,9 @@ async def _replica_set_and_garbage_collection(
     async def two() -> bool:
         return len(await _pods(client, ns, "web")) == 2
 
-    await eventually(two, timeout=60, what="the ReplicaSet's two pods")
+    # The manager's first pass gets a token for each controller's account: under the suite's
+    # load (the disruptive e2e tests beside it) that took over a minute once.
+    await eventually(two, timeout=180, what="the ReplicaSet's two pods")
     creators = {
         d.user for d in decisions if (d.verb, d.resource, d.namespace) == ("create", "pods", ns)
     }
