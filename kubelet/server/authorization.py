@@ -85,6 +85,10 @@ def _checked_stream_stream(handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHand
     ) -> AsyncIterator[Message]:
         reason = refusal(context.auth_context())
         if reason is not None:
+            # The caller's first message is read before the refusal: ended while its write was
+            # still under way, the call reports gRPC's "Internal error from Core" to the caller
+            # instead of the reason.
+            await anext(aiter(requests), None)
             await context.abort(grpc.StatusCode.PERMISSION_DENIED, reason)
         async for item in behavior(requests, context):
             yield item
