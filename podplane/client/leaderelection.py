@@ -33,6 +33,7 @@ from podplane.api.coordination.v1 import lease_pb2
 from podplane.api.meta.v1 import meta_pb2
 from podplane.apimachinery import timeutil
 from podplane.client.clientset import ResourceClient, is_already_exists, is_conflict, is_not_found
+from podplane.client.resource_client import WatchStream
 
 log = logging.getLogger(__name__)
 
@@ -311,40 +312,58 @@ class LeaderElector:
         if lease is None or not lease.spec.holder_identity:
             await asyncio.sleep(self._retry_wait())
             return
-        try:
-            stream = self._leases.watch(
-                self.config.namespace,
-                resource_version=lease.metadata.resource_version,
-                field_selector=f"metadata.name={self.config.name}",
-            )
-        except Exception as e:  # noqa: BLE001 - polled instead
-            log.warning("cannot watch lease %s: %s", self.config.name, e or type(e).__name__)
+        resource_version = lease.metadata.resource_version
+        while True:
+            try:
+                stream = self._leases.watch(
+                    self.config.namespace,
+                    resource_version=resource_version,
+                    field_selector=f"metadata.name={self.config.name}",
+                )
+            except Exception as e:  # noqa: BLE001 - polled instead
+                log.warning("cannot watch lease %s: %s", self.config.name, e or type(e).__name__)
+                await asyncio.sleep(self._retry_wait())
+                return
+            try:
+                await self._follow(stream)
+                return
+            except grpc.aio.AioRpcError as e:
+                if e.code() == grpc.StatusCode.OUT_OF_RANGE and resource_version:
+                    # The apiserver's watch cache starts after the lease's last write (it
+                    # restarted since): follow it from now on, its first event the lease as it is.
+                    resource_version = ""
+                    continue
+                self._log_ended(e.details())
+            except StopAsyncIteration:
+                self._log_ended("closed")
+            finally:
+                stream.cancel()
             await asyncio.sleep(self._retry_wait())
             return
-        try:
-            while self._lease is not None and self._lease.spec.holder_identity:
-                left = self._expiry() - self._clock()
-                if left <= 0:
-                    return
-                try:
-                    async with asyncio.timeout(left):
-                        event = await anext(stream)
-                except TimeoutError:
-                    return
-                if event.type == "DELETED":
-                    return
-                if event.type in ("ADDED", "MODIFIED"):
-                    self._observe(event.object, self._clock())
-        except (grpc.aio.AioRpcError, StopAsyncIteration) as e:
-            log.info(
-                "watch of lease %s/%s ended (%s); reading it again in a retry period",
-                self.config.namespace,
-                self.config.name,
-                e.details() if isinstance(e, grpc.aio.AioRpcError) else "closed",
-            )
-            await asyncio.sleep(self._retry_wait())
-        finally:
-            stream.cancel()
+
+    async def _follow(self, stream: WatchStream[lease_pb2.Lease]) -> None:
+        """Observes the lease's changes until it is free: released, deleted or expired."""
+        while self._lease is not None and self._lease.spec.holder_identity:
+            left = self._expiry() - self._clock()
+            if left <= 0:
+                return
+            try:
+                async with asyncio.timeout(left):
+                    event = await anext(stream)
+            except TimeoutError:
+                return
+            if event.type == "DELETED":
+                return
+            if event.type in ("ADDED", "MODIFIED"):
+                self._observe(event.object, self._clock())
+
+    def _log_ended(self, why: str | None) -> None:
+        log.info(
+            "watch of lease %s/%s ended (%s); reading it again in a retry period",
+            self.config.namespace,
+            self.config.name,
+            why,
+        )
 
     async def keep_renewing(self) -> None:
         """Renews every retry period; returns when a renewal did not succeed in time (leadership

@@ -32,14 +32,17 @@ class Event:
 
 
 class FakeWatch:
-    def __init__(self, leases: FakeLeases) -> None:
+    def __init__(self, leases: FakeLeases, expired: bool = False) -> None:
         self.events: asyncio.Queue[Event] = asyncio.Queue()
         self._leases = leases
+        self._expired = expired
 
     def __aiter__(self) -> FakeWatch:
         return self
 
     async def __anext__(self) -> Event:
+        if self._expired:
+            raise rpc_error(grpc.StatusCode.OUT_OF_RANGE)
         return await self.events.get()
 
     def cancel(self) -> None:
@@ -56,12 +59,26 @@ class FakeLeases:
         self.failing = False
         self.gets = 0
         self.watches: list[FakeWatch] = []
+        # The oldest resourceVersion a watch may start from (the watch cache's), as after an
+        # apiserver restart; older ones fail "too old resource version" at their first read.
+        self.oldest = 0
+        self.watched_from: list[str] = []
 
     def watch(self, namespace: str, *, resource_version: str, field_selector: str) -> FakeWatch:
         assert (namespace, field_selector) == ("kube-system", "metadata.name=lock")
-        assert resource_version == self.stored[(namespace, "lock")].metadata.resource_version
-        self.watches.append(FakeWatch(self))
-        return self.watches[-1]
+        self.watched_from.append(resource_version)
+        stored = self.stored[(namespace, "lock")]
+        if resource_version:
+            assert resource_version == stored.metadata.resource_version
+        watch = FakeWatch(
+            self, expired=bool(resource_version) and int(resource_version) < self.oldest
+        )
+        if not resource_version:  # from now on, the current state first
+            current = lease_pb2.Lease()
+            current.CopyFrom(stored)
+            watch.events.put_nowait(Event("ADDED", current))
+        self.watches.append(watch)
+        return watch
 
     def _check(self) -> None:
         if self.failing:
@@ -215,6 +232,27 @@ async def test_a_standby_follows_the_lease_through_a_watch_and_takes_it_at_its_r
     async with asyncio.timeout(5):
         await standby
     assert leases.gets == 4 and leases.watches == []
+    assert b.is_leader() and leases.lease().spec.holder_identity == "b"
+
+
+async def test_a_standby_whose_watch_is_too_old_follows_the_lease_from_now() -> None:
+    """After an apiserver restart, its watch cache starts after the lease's last write: the
+    standby's watch from the lease's resourceVersion is "too old", so it watches from now on at
+    once, with no read and no retry period, and still takes the lease at its release."""
+    leases, clock = FakeLeases(), Clock()
+    a, b = elector(leases, "a", clock), elector(leases, "b", clock)
+    assert await a.try_acquire_or_renew()
+    leases.oldest = leases.revision + 1
+    standby = asyncio.create_task(b.acquire())
+    await until(lambda: leases.watched_from[-1:] == [""], "the standby's watch from now on")
+    assert leases.watched_from == [leases.lease().metadata.resource_version, ""]
+    clock.now += 2
+    assert await a.try_acquire_or_renew()
+    await until(lambda: all(w.events.empty() for w in leases.watches), "the renewal seen")
+    assert leases.gets == 2 and not standby.done() and b.leader == "a"
+    assert await a.release()
+    async with asyncio.timeout(5):
+        await standby
     assert b.is_leader() and leases.lease().spec.holder_identity == "b"
 
 
