@@ -17,10 +17,10 @@ from apiserver.auth.bootstrap_objects import (
 from apiserver.auth.user import (
     AUTHENTICATED_GROUP,
     MASTERS_GROUP,
-    SERVICE_ACCOUNTS_GROUP,
     UNAUTHENTICATED_GROUP,
 )
 from podplane.api.rbac.v1 import rbac_pb2
+from podplane.apimachinery.serviceaccount import ALL_SERVICE_ACCOUNTS_GROUP
 
 AUTHENTICATION = "authentication.k8s.io"
 AUTHORIZATION = "authorization.k8s.io"
@@ -290,5 +290,5 @@ def system_role_bindings() -> list[rbac_pb2.ClusterRoleBinding]:
         cluster_role_binding("system:kube-scheduler", users=(KUBE_SCHEDULER_USER,)),
         cluster_role_binding("system:volume-scheduler", users=(KUBE_SCHEDULER_USER,)),
         cluster_role_binding(NODE_ROLE),
-        cluster_role_binding(ISSUER_DISCOVERY, groups=(SERVICE_ACCOUNTS_GROUP,)),
+        cluster_role_binding(ISSUER_DISCOVERY, groups=(ALL_SERVICE_ACCOUNTS_GROUP,)),
     ]

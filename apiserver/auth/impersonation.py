@@ -9,7 +9,6 @@ flow control, authorization and admission see no one else."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from urllib.parse import unquote
@@ -18,6 +17,7 @@ from apiserver import errors
 from apiserver.auth.authorizer import Attributes, forbidden
 from apiserver.auth.node_authorizer import Decision
 from apiserver.auth.user import AUTHENTICATED_GROUP, UNAUTHENTICATED_GROUP, UserInfo
+from podplane.apimachinery.serviceaccount import make_group_names, split_username
 
 USER_HEADER = "impersonate-user"
 GROUP_HEADER = "impersonate-group"
@@ -26,11 +26,6 @@ EXTRA_HEADER_PREFIX = "impersonate-extra-"
 
 AUTHENTICATION_GROUP = "authentication.k8s.io"
 ANONYMOUS_USER = "system:anonymous"
-SERVICE_ACCOUNT_PREFIX = "system:serviceaccount:"
-SERVICE_ACCOUNTS_GROUP = "system:serviceaccounts"
-
-_DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?\Z")
-_DNS_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\Z")
 
 
 @dataclass(frozen=True)
@@ -66,22 +61,6 @@ def requested(headers: Iterable[tuple[str, str]]) -> Impersonation:
     return Impersonation(user, tuple(groups), uid, tuple(extra))
 
 
-def service_account(user: str) -> tuple[str, str] | None:
-    """The namespace and name of a service account's user name
-    (system:serviceaccount:<namespace>:<name>), else None (serviceaccount.SplitUsername)."""
-    if not user.startswith(SERVICE_ACCOUNT_PREFIX):
-        return None
-    parts = user[len(SERVICE_ACCOUNT_PREFIX) :].split(":")
-    if len(parts) != 2:
-        return None
-    namespace, name = parts
-    if len(namespace) > 63 or not _DNS_LABEL.match(namespace):
-        return None
-    if len(name) > 253 or not _DNS_SUBDOMAIN.match(name):
-        return None
-    return namespace, name
-
-
 def _reference(kind: str, name: str, api_version: str = "", field_path: str = "") -> str:
     """An ObjectReference as Go's %v prints it (Kind Namespace Name UID APIVersion
     ResourceVersion FieldPath), for Kubernetes' own wording of the refusal below."""
@@ -100,7 +79,7 @@ def _checks(requester: UserInfo, wanted: Impersonation) -> list[Attributes]:
     """What the requester must be allowed, one `impersonate` per thing named, in Kubernetes'
     order (user, groups, extras, uid)."""
     checks = []
-    sa = service_account(wanted.user)
+    sa = split_username(wanted.user)
     if sa is not None:
         namespace, name = sa
         checks.append(
@@ -136,10 +115,10 @@ def impersonate(
         if not decision.allowed:
             raise forbidden(attrs, decision.reason)
     groups = list(wanted.groups)
-    sa = service_account(wanted.user)
+    sa = split_username(wanted.user)
     if sa is not None and not groups:
         # A service account's groups are fixed: they come with it unless groups are given.
-        groups = [SERVICE_ACCOUNTS_GROUP, f"{SERVICE_ACCOUNTS_GROUP}:{sa[0]}"]
+        groups = list(make_group_names(sa[0]))
     if wanted.user != ANONYMOUS_USER:
         if AUTHENTICATED_GROUP not in groups and UNAUTHENTICATED_GROUP not in groups:
             groups.append(AUTHENTICATED_GROUP)

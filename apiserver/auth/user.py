@@ -12,7 +12,6 @@ NODE_USER_PREFIX = "system:node:"
 MASTERS_GROUP = "system:masters"
 AUTHENTICATED_GROUP = "system:authenticated"
 UNAUTHENTICATED_GROUP = "system:unauthenticated"
-SERVICE_ACCOUNTS_GROUP = "system:serviceaccounts"
 
 
 @dataclass(frozen=True)

@@ -13,13 +13,13 @@ from dataclasses import dataclass
 
 from apiserver.auth.user import UserInfo
 from apiserver.flowcontrol.request import RequestDigest
+from podplane.apimachinery.serviceaccount import make_username
 
 # Wildcards (flowcontrol.VerbAll, APIGroupAll, ResourceAll, NamespaceEvery, NonResourceAll,
 # NameAll).
 ALL = "*"
 BY_USER = "ByUser"
 BY_NAMESPACE = "ByNamespace"
-SERVICE_ACCOUNT_PREFIX = "system:serviceaccount:"
 
 
 @dataclass(frozen=True)
@@ -65,7 +65,7 @@ class Subject:
         if self.kind == "Group":
             return self.name == ALL or self.name in user.groups
         if self.kind == "ServiceAccount":
-            prefix = f"{SERVICE_ACCOUNT_PREFIX}{self.namespace}:"
+            prefix = make_username(self.namespace, "")
             if self.name == ALL:
                 return user.name.startswith(prefix)
             return user.name == prefix + self.name

@@ -23,6 +23,7 @@ from podplane.api.authentication.v1 import token_request_pb2
 from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
 from podplane.apimachinery import timeutil
+from podplane.apimachinery.serviceaccount import make_username
 from podplane.client.clientset import Client, is_already_exists, is_not_found
 from podplane.client.credentials import Credentials
 
@@ -59,10 +60,6 @@ class RootClientBuilder:
 
     async def close(self) -> None:
         """The root client is its owner's to close."""
-
-
-def service_account_user(namespace: str, name: str) -> str:
-    return f"system:serviceaccount:{namespace}:{name}"
 
 
 async def get_or_create_service_account(
@@ -207,7 +204,7 @@ class ServiceAccountClientBuilder:
         await source.fetch()
         self.sources[name] = source
         self._renewals.append(asyncio.create_task(source.run(), name=f"token-{name}"))
-        user = service_account_user(self.namespace, name)
+        user = make_username(self.namespace, name)
         # constructClient's user agent: the manager's, then the account's user name.
         agent = f"{self.agent}/{user}" if self.agent else None
         client = Client(

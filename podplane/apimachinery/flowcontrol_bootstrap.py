@@ -21,6 +21,7 @@ from __future__ import annotations
 from podplane.api.flowcontrol.v1 import flowcontrol_pb2 as fc
 from podplane.apimachinery import flowcontrol
 from podplane.apimachinery.flowcontrol import ALL
+from podplane.apimachinery.serviceaccount import ALL_SERVICE_ACCOUNTS_GROUP
 
 # Kubernetes' well-known users and groups (k8s.io/apiserver/pkg/authentication/user), which
 # podplane's authenticators give its components and callers too.
@@ -30,7 +31,6 @@ AUTHENTICATED_GROUP = "system:authenticated"
 UNAUTHENTICATED_GROUP = "system:unauthenticated"
 KUBE_SCHEDULER = "system:kube-scheduler"
 KUBE_CONTROLLER_MANAGER = "system:kube-controller-manager"
-SERVICE_ACCOUNTS_GROUP = "system:serviceaccounts"
 KUBE_SYSTEM = "kube-system"
 COORDINATION = "coordination.k8s.io"
 
@@ -274,7 +274,7 @@ def _workload_schemas() -> list[fc.FlowSchema]:
             WORKLOAD_LOW,
             9000,
             by_user,
-            _everything(_groups(SERVICE_ACCOUNTS_GROUP)),
+            _everything(_groups(ALL_SERVICE_ACCOUNTS_GROUP)),
         ),
         _schema(
             GLOBAL_DEFAULT,

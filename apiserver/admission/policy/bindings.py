@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from apiserver.admission.attributes import Attributes
 from apiserver.auth.user import UserInfo
 from podplane.apimachinery.json_types import JSONObject
+from podplane.apimachinery.serviceaccount import make_group_names, make_username
 from podplane.apimachinery.structural.cel import EvalError, Program
 from podplane.apimachinery.structural.cel.runtime import CelObject, CelValue, parse_timestamp
 
@@ -231,8 +232,9 @@ class AuthorizerValue(CelObject):
             namespace, name = args
             if not isinstance(namespace, str) or not isinstance(name, str):
                 return super().call(function, args)
-            groups = frozenset({"system:serviceaccounts", f"system:serviceaccounts:{namespace}"})
-            account = UserInfo(f"system:serviceaccount:{namespace}:{name}", groups)
+            account = UserInfo(
+                make_username(namespace, name), frozenset(make_group_names(namespace))
+            )
             return replace(self, user=account)
         return super().call(function, args)
 

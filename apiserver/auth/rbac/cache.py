@@ -9,8 +9,9 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Generic, TypeAlias, TypeVar
 
-from apiserver.auth.rbac.rules import Rule, User, service_account_user
+from apiserver.auth.rbac.rules import Rule, User
 from podplane.api.rbac.v1 import rbac_pb2
+from podplane.apimachinery.serviceaccount import make_username
 
 Binding: TypeAlias = rbac_pb2.RoleBinding | rbac_pb2.ClusterRoleBinding
 RBACObject: TypeAlias = (
@@ -34,7 +35,7 @@ def subject_keys(subject: rbac_pb2.Subject, namespace: str) -> SubjectKey | None
     if subject.kind == "ServiceAccount":
         sa_namespace = subject.namespace or namespace
         if sa_namespace:
-            return ("user", service_account_user(sa_namespace, subject.name))
+            return ("user", make_username(sa_namespace, subject.name))
     return None
 
 

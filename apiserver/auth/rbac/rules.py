@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from podplane.api.rbac.v1 import rbac_pb2
+from podplane.apimachinery.serviceaccount import make_username
 
 ALL = "*"
 
@@ -19,14 +20,6 @@ class User(Protocol):
 
     @property
     def groups(self) -> frozenset[str]: ...
-
-
-SERVICE_ACCOUNT_PREFIX = "system:serviceaccount:"
-
-
-def service_account_user(namespace: str, name: str) -> str:
-    """The user name a service account authenticates as."""
-    return f"{SERVICE_ACCOUNT_PREFIX}{namespace}:{name}"
 
 
 def verb_matches(rule: rbac_pb2.PolicyRule, verb: str) -> bool:
@@ -150,5 +143,5 @@ def applies_to(user: User, subject: rbac_pb2.Subject, namespace: str) -> bool:
         return subject.name in user.groups
     if subject.kind == "ServiceAccount":
         sa_namespace = subject.namespace or namespace
-        return bool(sa_namespace) and user.name == service_account_user(sa_namespace, subject.name)
+        return bool(sa_namespace) and user.name == make_username(sa_namespace, subject.name)
     return False

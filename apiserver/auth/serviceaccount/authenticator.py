@@ -25,6 +25,7 @@ from apiserver.auth.user import UserInfo
 from podplane.api.core.v1 import core_pb2
 from podplane.apimachinery import timeutil
 from podplane.apimachinery.json_types import JSONObject
+from podplane.apimachinery.serviceaccount import make_group_names, make_username
 
 log = logging.getLogger(__name__)
 
@@ -160,8 +161,8 @@ class ServiceAccountTokenAuthenticator:
         if isinstance(jti, str) and jti:
             extra[CREDENTIAL_ID_KEY] = (f"JTI={jti}",)
         return UserInfo(
-            sa_claims.username(namespace, account.name),
-            frozenset(sa_claims.groups(namespace)),
+            make_username(namespace, account.name),
+            frozenset(make_group_names(namespace)),
             uid=account.uid,
             extra=tuple(sorted(extra.items())),
         )

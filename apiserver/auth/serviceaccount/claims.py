@@ -8,22 +8,11 @@ import uuid
 from dataclasses import dataclass
 
 from podplane.apimachinery.json_types import JSONObject
+from podplane.apimachinery.serviceaccount import make_username
 
-SERVICE_ACCOUNT_USER_PREFIX = "system:serviceaccount:"
-SERVICE_ACCOUNTS_GROUP = "system:serviceaccounts"
 KUBERNETES_CLAIM = "kubernetes.io"
 # jwt.DefaultLeeway: the clock skew tolerated on exp, nbf and iat.
 LEEWAY_SECONDS = 60
-
-
-def username(namespace: str, name: str) -> str:
-    """serviceaccount.MakeUsername."""
-    return f"{SERVICE_ACCOUNT_USER_PREFIX}{namespace}:{name}"
-
-
-def groups(namespace: str) -> tuple[str, str]:
-    """serviceaccount.MakeGroupNames: every account's group and its namespace's."""
-    return SERVICE_ACCOUNTS_GROUP, f"{SERVICE_ACCOUNTS_GROUP}:{namespace}"
 
 
 @dataclass(frozen=True)
@@ -70,7 +59,7 @@ def new_claims(
         "jti": str(uuid.uuid4()),
         KUBERNETES_CLAIM: private,
         "nbf": issued_at,
-        "sub": username(namespace, account.name),
+        "sub": make_username(namespace, account.name),
     }
 
 
@@ -109,7 +98,7 @@ def private_claims(claims: JSONObject) -> PrivateClaims:
         secret=_ref(private["secret"], "secret") if "secret" in private else None,
         node=_ref(private["node"], "node") if "node" in private else None,
     )
-    if claims.get("sub") != username(namespace, account.name):
+    if claims.get("sub") != make_username(namespace, account.name):
         raise InvalidClaims("sub claim does not name the service account")
     return PrivateClaims(namespace, account, bound)
 

@@ -9,7 +9,7 @@ import pytest
 
 from apiserver import errors
 from apiserver.auth.authorizer import Attributes, Authorizer
-from apiserver.auth.impersonation import Impersonation, impersonate, requested, service_account
+from apiserver.auth.impersonation import Impersonation, impersonate, requested
 from apiserver.auth.node_authorizer import Decision
 from apiserver.auth.user import MASTERS_GROUP, UserInfo
 
@@ -38,21 +38,6 @@ def test_headers_are_read_case_insensitively_and_extras_lowered_and_decoded() ->
         (("scopes", "view"), ("scopes", "edit"), ("example.com/team", "a")),
     )
     assert not requested([("Accept", "application/json")])
-
-
-@pytest.mark.parametrize(
-    "user, split",
-    [
-        ("system:serviceaccount:x:y", ("x", "y")),
-        ("system:serviceaccount:kube-system:coredns.v1", ("kube-system", "coredns.v1")),
-        ("system:serviceaccount:x", None),
-        ("system:serviceaccount:x:y:z", None),
-        ("system:serviceaccount:X:y", None),
-        ("viewer", None),
-    ],
-)
-def test_service_account_user_names(user: str, split: tuple[str, str] | None) -> None:
-    assert service_account(user) == split
 
 
 def test_nothing_asked_leaves_the_caller() -> None:
