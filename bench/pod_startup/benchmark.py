@@ -7,8 +7,8 @@ is create -> run, split into create -> schedule and schedule -> run.
 Each cell creates N busybox pods (image present, pull policy IfNotPresent) in a fresh namespace,
 either at a steady rate (clusterloader2 creates its latency pods at 5 per second, "Uniform5qps")
 or as a burst (as fast as `concurrency` Create calls in flight allow), waits for them to run,
-deletes the namespace and waits until it is gone and the nodes have removed its pods' sandboxes
-(their CPU back at rest), so the next cell starts on idle nodes."""
+deletes the namespace and waits until it is gone; before the next cell, until the nodes have
+removed its pods' sandboxes (their CPU back at rest), so that it starts on idle nodes."""
 
 from __future__ import annotations
 
@@ -214,7 +214,7 @@ async def _run(options: Options) -> list[Cell]:
     cells = []
     # The cluster's credentials: PODPLANE_CA/CERT/KEY/TOKEN_FILE or ~/.podplane/config.
     async with Client(options.server, timeout=30, credentials=credentials_from()) as client:
-        for rate in options.rates:
+        for i, rate in enumerate(options.rates):
             namespace = f"bench-pods-{secrets.token_hex(3)}"
             how = "as a burst" if rate == BURST else f"at {rate:g} pods/s"
             print(f"creating {options.pods} pods {how} in {namespace} ...", file=sys.stderr)
@@ -225,8 +225,9 @@ async def _run(options: Options) -> list[Cell]:
                 cells.append(await measure_cell(options, rate, client, namespace))
             finally:
                 await _delete_namespace(client, namespace)
+                last = i == len(options.rates) - 1
                 nodes = node_cpu.node_containers(options.project) if options.project else []
-                if nodes:
+                if nodes and not last:
                     waited = await node_cpu.wait_quiet(nodes)
                     print(f"the nodes were at rest {waited:.0f} s later", file=sys.stderr)
     return cells
