@@ -288,8 +288,10 @@ test-integration: $(VENV_STAMP)
 # (test-e2e-shared); then the disruptive ones (they stop nodes, leaders, etcd:
 # tests/e2e/conftest.py) run alone (test-e2e-disruptive). Both passes run; either failing fails
 # the target. Each pass, the integration tests' too, ends with its 15 slowest steps (a test's
-# setup, call or teardown): where the suite's minutes go.
-E2E_WORKERS ?= 3
+# setup, call or teardown): where the suite's minutes go. Four workers: the shared tests mostly
+# wait (a CronJob's next minute, an HPA's window), 2,000 s of test time in 541 s with four, 737 s
+# with three (docs/benchmarks.md).
+E2E_WORKERS ?= 4
 E2E_ENV := PODPLANE_SERVER=localhost:$(APISERVER_PORT)
 
 test-e2e: $(VENV_STAMP)
