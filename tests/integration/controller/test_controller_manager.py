@@ -6,8 +6,6 @@ its controllers."""
 from __future__ import annotations
 
 import asyncio
-import os
-import signal
 import subprocess
 import sys
 import urllib.request
@@ -18,7 +16,7 @@ import grpc
 from podplane.apimachinery import manifest
 from podplane.client.clientset import Client
 from tests.integration.control_plane import etcd_process, running_apiserver
-from tests.support import eventually, free_port, new_namespace
+from tests.support import ComponentProcess, eventually, free_port, new_namespace
 
 ROOT = Path(__file__).resolve().parents[3]
 # Every kind some controller reads (events are written, never watched).
@@ -42,26 +40,22 @@ WATCHED_KINDS = (
 )
 
 
-def controller_manager(*args: str) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "controller", *args],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+def controller_manager(tmp_path: Path, *args: str) -> ComponentProcess:
+    return ComponentProcess(tmp_path / "controller-manager.log", "controller", *args)
+
+
+def test_an_unknown_controller_is_refused_by_name(tmp_path: Path) -> None:
+    proc = controller_manager(
+        tmp_path, "--server", "127.0.0.1:1", "--controllers", "namespace,bogus"
     )
+    assert proc.proc.wait(timeout=20) == 2
+    assert "--controllers: unknown controller(s) ['bogus']; known: namespace" in proc.output()
 
 
-def test_an_unknown_controller_is_refused_by_name() -> None:
-    proc = controller_manager("--server", "127.0.0.1:1", "--controllers", "namespace,bogus")
-    output, _ = proc.communicate(timeout=20)
-    assert proc.returncode == 2
-    assert "--controllers: unknown controller(s) ['bogus']; known: namespace" in output.decode()
-
-
-async def test_it_empties_and_removes_a_deleted_namespace(client: Client) -> None:
+async def test_it_empties_and_removes_a_deleted_namespace(client: Client, tmp_path: Path) -> None:
     health_port, metrics_port = free_port(), free_port()
     proc = controller_manager(
+        tmp_path,
         "--server",
         client.target,
         "--health-port",
@@ -104,10 +98,10 @@ async def test_it_empties_and_removes_a_deleted_namespace(client: Client) -> Non
             metrics = r.read().decode()
         assert 'workqueue_adds_total{name="namespace"}' in metrics
     finally:
-        proc.send_signal(signal.SIGTERM)
-        output, _ = await asyncio.to_thread(proc.communicate, timeout=15)
-    assert proc.returncode == 0, output.decode()
-    assert f"namespace {ns}: empty; finalized" in output.decode()
+        code = await asyncio.to_thread(proc.stop, 15)
+    output = proc.output()
+    assert code == 0, output
+    assert f"namespace {ns}: empty; finalized" in output
 
 
 async def delete_namespace_and_wait(client: Client, ns: str) -> None:
@@ -123,14 +117,20 @@ async def delete_namespace_and_wait(client: Client, ns: str) -> None:
     await eventually(namespace_gone, timeout=20, what=f"namespace {ns} to be deleted")
 
 
-async def test_all_its_controllers_share_one_watch_per_kind() -> None:
+async def test_all_its_controllers_share_one_watch_per_kind(tmp_path: Path) -> None:
     """Eleven controllers read pods; the process opens one pod watch (and one of every other
     kind), counted by an apiserver of the test's own, which no other client watches."""
     with etcd_process() as etcd:
         async with running_apiserver(etcd) as server:
             client = Client(f"127.0.0.1:{server.port}", timeout=10)
             proc = controller_manager(
-                "--server", client.target, "--health-port", "0", "--metrics-bind-address", ""
+                tmp_path,
+                "--server",
+                client.target,
+                "--health-port",
+                "0",
+                "--metrics-bind-address",
+                "",
             )
             try:
 
@@ -145,7 +145,6 @@ async def test_all_its_controllers_share_one_watch_per_kind() -> None:
                 await delete_namespace_and_wait(client, await new_namespace(client))
                 assert watches() == dict.fromkeys(WATCHED_KINDS, 1)
             finally:
-                proc.send_signal(signal.SIGTERM)
-                output, _ = await asyncio.to_thread(proc.communicate, timeout=15)
+                code = await asyncio.to_thread(proc.stop, 15)
                 await client.close()
-    assert proc.returncode == 0, output.decode()
+    assert code == 0, proc.output()

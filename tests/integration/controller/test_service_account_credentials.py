@@ -10,13 +10,8 @@ are the record (an audit of who asked for what)."""
 from __future__ import annotations
 
 import contextlib
-import os
-import signal
-import subprocess
-import sys
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import grpc
@@ -31,9 +26,8 @@ from podplane.api.meta.v1 import meta_pb2
 from podplane.apimachinery import manifest
 from podplane.client.clientset import Client, is_conflict, is_not_found
 from tests.integration.rest_cluster import RestCluster, rest_cluster
-from tests.support import EtcdProcess, eventually, new_namespace
+from tests.support import ComponentProcess, EtcdProcess, eventually, new_namespace
 
-ROOT = Path(__file__).resolve().parents[3]
 PREFIX = "system:serviceaccount:kube-system:"
 NODE = "sa-credentials-node"
 
@@ -74,43 +68,36 @@ def decisions(cluster: RestCluster) -> Iterator[list[Decided]]:
 
 
 @pytest.fixture(scope="module")
-def manager(cluster: RestCluster, decisions: list[Decided]) -> Iterator[subprocess.Popen[bytes]]:
+def manager(
+    cluster: RestCluster, decisions: list[Decided], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[ComponentProcess]:
     pki = cluster.pki
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "controller",
-            "--server",
-            f"127.0.0.1:{cluster.server.port}",
-            "--ca-file",
-            str(pki / "ca.crt"),
-            "--cert-file",
-            str(pki / "controller-manager.crt"),
-            "--key-file",
-            str(pki / "controller-manager.key"),
-            "--use-service-account-credentials",
-            "--token-server",
-            f"127.0.0.1:{cluster.server.token_port}",
-            "--leader-elect=false",
-            "--health-port",
-            "0",
-            "--metrics-bind-address",
-            "",
-            "--node-monitor-grace-period",
-            "600s",
-            "--node-startup-grace-period",
-            "600s",
-        ],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    proc = ComponentProcess(
+        tmp_path_factory.mktemp("controller-manager") / "output.log",
+        "controller",
+        "--server",
+        f"127.0.0.1:{cluster.server.port}",
+        "--ca-file",
+        str(pki / "ca.crt"),
+        "--cert-file",
+        str(pki / "controller-manager.crt"),
+        "--key-file",
+        str(pki / "controller-manager.key"),
+        "--use-service-account-credentials",
+        "--token-server",
+        f"127.0.0.1:{cluster.server.token_port}",
+        "--leader-elect=false",
+        "--health-port",
+        "0",
+        "--metrics-bind-address",
+        "",
+        "--node-monitor-grace-period",
+        "600s",
+        "--node-startup-grace-period",
+        "600s",
     )
     yield proc
-    proc.send_signal(signal.SIGTERM)
-    output, _ = proc.communicate(timeout=20)
-    assert proc.returncode == 0, output.decode()[-4000:]
+    assert proc.stop() == 0, proc.output()[-4000:]
 
 
 def _object(data: dict[str, Any]) -> Any:
@@ -159,7 +146,7 @@ def _refused(decisions: list[Decided]) -> list[Decided]:
 
 
 async def test_the_controllers_accounts_are_made_in_kube_system(
-    cluster: RestCluster, manager: subprocess.Popen[bytes]
+    cluster: RestCluster, manager: ComponentProcess
 ) -> None:
     client = cluster.grpc
 
@@ -171,7 +158,7 @@ async def test_the_controllers_accounts_are_made_in_kube_system(
 
 
 async def test_workloads_are_run_by_their_controllers_accounts(
-    cluster: RestCluster, manager: subprocess.Popen[bytes], decisions: list[Decided]
+    cluster: RestCluster, manager: ComponentProcess, decisions: list[Decided]
 ) -> None:
     client = cluster.grpc
     ns = await new_namespace(client, "sa-creds-")
@@ -195,6 +182,10 @@ async def test_workloads_are_run_by_their_controllers_accounts(
         await _job_completion(client, ns)
         await _service_endpoints(client, ns, decisions)
         await _daemon_set_and_stateful_set(client, ns, decisions)
+    except AssertionError as e:
+        raise AssertionError(
+            f"{e}\nthe controller-manager's output:\n{manager.output()[-6000:]}"
+        ) from e
     finally:
         await client.namespaces.delete(ns)
         with contextlib.suppress(grpc.aio.AioRpcError):
@@ -247,9 +238,7 @@ async def _replica_set_and_garbage_collection(
     async def two() -> bool:
         return len(await _pods(client, ns, "web")) == 2
 
-    # The manager's first pass gets a token for each controller's account: under the suite's
-    # load (the disruptive e2e tests beside it) that took over a minute once.
-    await eventually(two, timeout=180, what="the ReplicaSet's two pods")
+    await eventually(two, timeout=60, what="the ReplicaSet's two pods")
     creators = {
         d.user for d in decisions if (d.verb, d.resource, d.namespace) == ("create", "pods", ns)
     }

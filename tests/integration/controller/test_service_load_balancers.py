@@ -13,10 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
-import signal
-import subprocess
-import sys
+import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -29,7 +26,7 @@ from podplane.api.core.v1 import service_pb2
 from podplane.apimachinery import manifest
 from podplane.client.clientset import Client
 from tests.integration.rest_cluster import RestCluster, rest_cluster
-from tests.support import EtcdProcess, eventually, free_port, new_namespace
+from tests.support import ComponentProcess, EtcdProcess, eventually, free_port, new_namespace
 
 ROOT = Path(__file__).resolve().parents[3]
 FINALIZER = "service.kubernetes.io/load-balancer-cleanup"
@@ -47,10 +44,9 @@ async def cluster(
 def controller_manager(cluster: RestCluster, pool: str, lb_class: str) -> Iterator[None]:
     """`python -m controller` running only the service-lb-controller, as the controller-manager."""
     pki = cluster.pki
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
+    with tempfile.TemporaryDirectory(prefix="service-lb-") as folder:
+        proc = ComponentProcess(
+            Path(folder) / "controller-manager.log",
             "controller",
             "--server",
             cluster.grpc.target,
@@ -71,18 +67,11 @@ def controller_manager(cluster: RestCluster, pool: str, lb_class: str) -> Iterat
             pool,
             "--load-balancer-class",
             lb_class,
-        ],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    try:
-        yield
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        output, _ = proc.communicate(timeout=20)
-        assert proc.returncode == 0, output.decode()
+        )
+        try:
+            yield
+        finally:
+            assert proc.stop() == 0, proc.output()
 
 
 def lb_class() -> str:

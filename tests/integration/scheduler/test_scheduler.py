@@ -8,8 +8,6 @@ test modules leave behind would otherwise change its decisions and messages."""
 from __future__ import annotations
 
 import asyncio
-import os
-import signal
 import subprocess
 import sys
 from collections.abc import AsyncIterator
@@ -31,7 +29,7 @@ from tests.integration.scheduler_support import (
     register_node,
     unschedulable_condition,
 )
-from tests.support import eventually, free_port, new_namespace
+from tests.support import ComponentProcess, eventually, free_port, new_namespace
 
 ROOT = Path(__file__).resolve().parents[3]
 GPU_TAINT = {"key": "dedicated", "value": "gpu", "effect": "NoSchedule"}
@@ -242,30 +240,23 @@ async def test_a_waiting_pod_goes_to_a_node_added_later(
 
 
 async def test_python_m_scheduler_serves_health_and_stops_on_sigterm(
-    cluster: Client, namespace: str
+    cluster: Client, namespace: str, tmp_path: Path
 ) -> None:
     """The command-line scheduler, under its own name, binds only the pods that ask for it."""
     health_port = free_port()
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "scheduler",
-            "--server",
-            cluster.target,
-            "--health-port",
-            str(health_port),
-            "--scheduler-name",
-            "second-scheduler",
-            "--log-level",
-            "DEBUG",
-            "--metrics-bind-address",
-            f"127.0.0.1:{free_port()}",
-        ],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    proc = ComponentProcess(
+        tmp_path / "scheduler.log",
+        "scheduler",
+        "--server",
+        cluster.target,
+        "--health-port",
+        str(health_port),
+        "--scheduler-name",
+        "second-scheduler",
+        "--log-level",
+        "DEBUG",
+        "--metrics-bind-address",
+        f"127.0.0.1:{free_port()}",
     )
     try:
 
@@ -293,9 +284,8 @@ async def test_python_m_scheduler_serves_health_and_stops_on_sigterm(
         [event] = await events_for(cluster, namespace, "mine", "Scheduled")
         assert event.source.component == "second-scheduler"
     finally:
-        proc.send_signal(signal.SIGTERM)
-        output, _ = await asyncio.to_thread(proc.communicate, timeout=15)
-    assert proc.returncode == 0, output.decode()
-    log = output.decode()
+        code = await asyncio.to_thread(proc.stop, 15)
+    log = proc.output()
+    assert code == 0, log
     assert f"Successfully bound pod to node pod={namespace}/mine" in log
     assert "stopping" in log
