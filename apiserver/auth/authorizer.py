@@ -21,11 +21,10 @@ from apiserver.auth.node_authorizer import (
 )
 from apiserver.auth.rbac.cache import PolicyCache
 from apiserver.auth.rbac.resolver import RBACAuthorizer, ResolvedRules
-from apiserver.auth.user import MASTERS_GROUP, UNAUTHENTICATED_GROUP, UserInfo
+from apiserver.auth.user import MASTERS_GROUP, UserInfo
 from podplane.apimachinery import resources, selectors
 from podplane.apimachinery.resources import CreateOnlyResource, Resource
 
-ANONYMOUS = UserInfo("system:anonymous", frozenset({UNAUTHENTICATED_GROUP}))
 _NAMESPACED = {r.plural for r in resources.SERVED if r.namespaced}
 # The group of a plural named without one: its storage version's (events: the core group).
 _STORAGE_VERSIONS: tuple[Resource | CreateOnlyResource, ...] = (
@@ -123,14 +122,28 @@ class Authorizer:
             reasons.append(rbac.reason)
         return Decision(False, "\n".join(reasons))
 
-    def authorize_non_resource(self, user: UserInfo | None, verb: str, path: str) -> bool:
-        """Whether `user` (None: unauthenticated, system:anonymous) may `verb` (get, post, ...)
-        a non-resource path, by the nonResourceURLs of the cluster roles bound to it."""
-        if user is None:
-            user = ANONYMOUS
+    def authorize_non_resource(self, user: UserInfo, verb: str, path: str) -> bool:
+        """Whether `user` may `verb` (get, post, ...) a non-resource path, by the
+        nonResourceURLs of the cluster roles bound to it."""
         if MASTERS_GROUP in user.groups:
             return True
         return self.rbac.authorize_non_resource(user, verb, path).allowed
+
+    def non_resource_refusal(
+        self, user: UserInfo | None, verb: str, path: str
+    ) -> errors.APIError | None:
+        """The Forbidden error of a non-resource request `user` may not make, in Kubernetes'
+        words (`forbidden: User "system:anonymous" cannot get path "/api"`, with the empty
+        details errors.NewForbidden gives a path), else None; without authentication
+        configured (no user) every request is allowed."""
+        if user is None or self.authorize_non_resource(user, verb, path):
+            return None
+        return errors.APIError(
+            grpc.StatusCode.PERMISSION_DENIED,
+            "Forbidden",
+            f'forbidden: User "{user.name}" cannot {verb} path "{path}"',
+            errors.Details(),
+        )
 
     def rules_for(self, user: UserInfo, namespace: str) -> ResolvedRules:
         """RuleResolver.RulesFor: every rule the user holds in `namespace` (cluster-wide ones

@@ -16,7 +16,12 @@ from urllib.parse import unquote
 from apiserver import errors
 from apiserver.auth.authorizer import Attributes, forbidden
 from apiserver.auth.node_authorizer import Decision
-from apiserver.auth.user import AUTHENTICATED_GROUP, UNAUTHENTICATED_GROUP, UserInfo
+from apiserver.auth.user import (
+    ANONYMOUS_USER,
+    AUTHENTICATED_GROUP,
+    UNAUTHENTICATED_GROUP,
+    UserInfo,
+)
 from podplane.apimachinery.serviceaccount import make_group_names, split_username
 
 USER_HEADER = "impersonate-user"
@@ -25,7 +30,6 @@ UID_HEADER = "impersonate-uid"
 EXTRA_HEADER_PREFIX = "impersonate-extra-"
 
 AUTHENTICATION_GROUP = "authentication.k8s.io"
-ANONYMOUS_USER = "system:anonymous"
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ NODE_USER_PREFIX = "system:node:"
 MASTERS_GROUP = "system:masters"
 AUTHENTICATED_GROUP = "system:authenticated"
 UNAUTHENTICATED_GROUP = "system:unauthenticated"
+ANONYMOUS_USER = "system:anonymous"
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,10 @@ class UserInfo:
             return self.name[len(NODE_USER_PREFIX) :] or None
         return None
 
+
+# Who a request without credentials is (k8s.io/apiserver/pkg/authentication/request/anonymous),
+# when anonymous requests are allowed (--anonymous-auth): authorized like anyone else.
+ANONYMOUS = UserInfo(ANONYMOUS_USER, frozenset({UNAUTHENTICATED_GROUP}))
 
 _current: contextvars.ContextVar[UserInfo | None] = contextvars.ContextVar(
     "podplane_apiserver_user", default=None

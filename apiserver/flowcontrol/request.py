@@ -6,11 +6,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from apiserver.auth.user import UNAUTHENTICATED_GROUP, UserInfo
+from apiserver.auth.user import ANONYMOUS, UserInfo
 
-# Who a request is when no authentication is configured (--insecure-serving, in-process tests):
-# Kubernetes' anonymous user, so such requests are limited like any unauthenticated caller's.
-ANONYMOUS = UserInfo("system:anonymous", frozenset({UNAUTHENTICATED_GROUP}))
 READ_ONLY_VERBS = frozenset({"get", "list", "watch"})
 
 
@@ -40,4 +37,7 @@ class RequestDigest:
 
 
 def user_or_anonymous(user: UserInfo | None) -> UserInfo:
+    """Who a request is classified as: its user; when no authentication is configured
+    (--insecure-serving, in-process tests), Kubernetes' anonymous user, so such requests are
+    limited like any unauthenticated caller's."""
     return ANONYMOUS if user is None else user

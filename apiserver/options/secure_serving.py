@@ -1,6 +1,6 @@
 """kube-apiserver's secure serving and authentication options: --tls-cert-file,
---tls-private-key-file, --client-ca-file, --token-auth-file, --enable-bootstrap-token-auth, and
-the service account token options (apiserver/options/service_account.py).
+--tls-private-key-file, --client-ca-file, --token-auth-file, --enable-bootstrap-token-auth,
+--anonymous-auth, and the service account token options (apiserver/options/service_account.py).
 
 gRPC Python can either require a verified client certificate or not ask for one (there is no
 "request but do not require"), so the apiserver listens twice with the same services: the secure
@@ -83,6 +83,9 @@ class SecureServing:
     service_accounts: ServiceAccountOptions | None = None
     # Bootstrap tokens (--enable-bootstrap-token-auth): kube-system's bootstrap-token-<id> Secrets.
     enable_bootstrap_token_auth: bool = False
+    # A request without credentials is system:anonymous, authorized like any other
+    # (--anonymous-auth, true by default as kube-apiserver's); false: it is a 401.
+    anonymous_auth: bool = True
 
     def etcd_credentials(self) -> grpc.ChannelCredentials | None:
         if not self.etcd_ca_file:
@@ -104,7 +107,8 @@ class SecureServing:
     def authenticator(self, lookups: Lookups | None = None) -> Authenticator:
         """The authenticator of these options; service account tokens are accepted when they
         are configured and `lookups` reads the objects tokens name, bootstrap tokens when
-        enabled and `lookups` reads their Secrets."""
+        enabled and `lookups` reads their Secrets; a request without credentials is
+        system:anonymous unless anonymous requests are off."""
         tokens = (
             TokenAuthenticator(load_token_file(self.token_auth_file))
             if self.token_auth_file is not None
@@ -120,4 +124,4 @@ class SecureServing:
             if self.enable_bootstrap_token_auth and lookups is not None
             else None
         )
-        return Authenticator(tokens, accounts, bootstrap)
+        return Authenticator(tokens, accounts, bootstrap, anonymous=self.anonymous_auth)

@@ -7,6 +7,7 @@ import argparse
 from apiserver.auth.token_file import load_token_file
 from apiserver.options.secure_serving import KubeletClientConfig, SecureServing, SecurityConfigError
 from apiserver.options.service_account import add_service_account_flags, service_account_from_args
+from podplane.componentbase import flags
 from podplane.componentbase.flags import listen_address
 
 DEFAULT_TOKEN_PORT = 6444
@@ -28,6 +29,19 @@ def add_flags(p: argparse.ArgumentParser) -> None:
         action="store_true",
         help="accept bootstrap tokens (<id>.<secret>) of kube-system's bootstrap-token-<id> "
         "Secrets of type bootstrap.kubernetes.io/token",
+    )
+    g.add_argument(
+        "--anonymous-auth",
+        type=flags.boolean,
+        nargs="?",
+        const=True,
+        default=True,
+        help="a request without credentials (no client certificate, no bearer token) is "
+        "system:anonymous in system:unauthenticated, authorized like any other: it reads what "
+        "RBAC grants that group (system:public-info-viewer: /healthz, /livez, /readyz, "
+        "/version) and is refused the rest 403 Forbidden (PERMISSION_DENIED) (default true); "
+        "false: it is refused 401 Unauthorized (UNAUTHENTICATED), health paths included. A "
+        "token no one issued is a 401 either way",
     )
     g.add_argument(
         "--token-port",
@@ -80,6 +94,8 @@ def security_from_args(
             given.append("--service-account-issuer")
         if args.enable_bootstrap_token_auth:
             given.append("--enable-bootstrap-token-auth")
+        if not args.anonymous_auth:
+            given.append("--anonymous-auth=false")
         if given:
             p.error(f"--insecure-serving: cannot be combined with {', '.join(given)}")
         return None
@@ -124,6 +140,7 @@ def security_from_args(
         else None,
         service_accounts=service_accounts,
         enable_bootstrap_token_auth=args.enable_bootstrap_token_auth,
+        anonymous_auth=args.anonymous_auth,
     )
     try:
         security.server_credentials()

@@ -181,10 +181,15 @@ def test_viewer_token_lists_pods_and_may_not_create(namespace: str) -> None:
 
 
 def test_callers_without_credentials_are_refused() -> None:
-    # README: grpcurl -cacert ca.crt localhost:6444 list   # Unauthenticated
+    # README: grpcurl -cacert ca.crt localhost:6444 list   # PermissionDenied
+    # No credentials: system:anonymous, to whom reflection (authorized as /openapi/v3, which
+    # system:discovery grants authenticated users only) is forbidden.
     anonymous = grpcurl("-cacert", "ca.crt", TOKEN_SERVER, "list")
     assert anonymous.returncode != 0
-    assert "code = Unauthenticated desc = Unauthorized" in anonymous.stderr, anonymous.stderr
+    assert (
+        'code = PermissionDenied desc = forbidden: User "system:anonymous" cannot get path '
+        '"/openapi/v3"'
+    ) in anonymous.stderr, anonymous.stderr
     wrong = grpcurl(
         "-cacert",
         "ca.crt",

@@ -1,6 +1,7 @@
 """TLS and authentication on the compose cluster: the apiserver refuses plaintext and unknown
-callers, etcd cannot be reached from a node, and podctl works with the admin's certificate or
-token."""
+callers (a caller without credentials is system:anonymous, refused what RBAC does not grant it;
+a token no one issued is unauthenticated), etcd cannot be reached from a node, and podctl works
+with the admin's certificate or token."""
 
 from __future__ import annotations
 
@@ -26,11 +27,19 @@ async def list_nodes(target: str, creds: Credentials | None) -> list[str]:
     return [n.metadata.name for n in reply.items]
 
 
+ANONYMOUS_FORBIDDEN = (
+    'nodes is forbidden: User "system:anonymous" cannot list resource "nodes" in API group "" '
+    "at the cluster scope"
+)
+
+
 async def refusal(target: str, creds: Credentials | None) -> grpc.StatusCode:
     with pytest.raises(grpc.aio.AioRpcError) as info:
         await list_nodes(target, creds)
     if info.value.code() == grpc.StatusCode.UNAUTHENTICATED:
         assert info.value.details() == "Unauthorized"
+    if info.value.code() == grpc.StatusCode.PERMISSION_DENIED:
+        assert info.value.details() == ANONYMOUS_FORBIDDEN
     return info.value.code()
 
 
@@ -38,7 +47,8 @@ async def test_plaintext_and_unknown_callers_are_refused() -> None:
     ca = str(PKI / "ca.crt")
     for target in (SERVER, TOKEN_SERVER):  # plaintext: not even a connection
         assert await refusal(target, None) == grpc.StatusCode.UNAVAILABLE
-    assert await refusal(TOKEN_SERVER, Credentials(ca)) == grpc.StatusCode.UNAUTHENTICATED
+    # No credentials: system:anonymous, whom RBAC grants no nodes (kube-apiserver's 403).
+    assert await refusal(TOKEN_SERVER, Credentials(ca)) == grpc.StatusCode.PERMISSION_DENIED
     assert (
         await refusal(TOKEN_SERVER, Credentials(ca, token="wrong"))
         == grpc.StatusCode.UNAUTHENTICATED

@@ -80,7 +80,7 @@ def rest_application(
         middlewares=[
             filters.admission_recording,
             filters.errors_as_status,
-            filters.authentication(authenticator, authorizer),
+            filters.authentication(authenticator),
             filters.impersonation(authorizer),
             filters.request_info(apis.resolve),
             # Before the overload guard: a refused request is counted by its own metric only.

@@ -159,11 +159,12 @@ def _client_subject(request: web.Request) -> str | None:
         return subject
 
 
-def authentication(authenticator: Authenticator | None, authorizer: Authorizer) -> Middleware:
-    """The caller, from its verified client certificate or its bearer token (apiserver.auth);
-    without authentication configured (in-process tests) there is no user and every request is
-    allowed. A request with neither is anonymous: it may reach what system:public-info-viewer
-    allows (health, version), else it is answered 401 Unauthorized."""
+def authentication(authenticator: Authenticator | None) -> Middleware:
+    """The caller, from its verified client certificate or its bearer token, else
+    system:anonymous (apiserver.auth.authenticator decides); a token no one issued, or no
+    credentials with --anonymous-auth=false, is answered 401 Unauthorized. Without
+    authentication configured (in-process tests) there is no user and every request is
+    allowed."""
 
     @web.middleware
     async def authenticate(request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -171,12 +172,9 @@ def authentication(authenticator: Authenticator | None, authorizer: Authorizer) 
         if authenticator is not None:
             header = request.headers.get("Authorization", "")
             token = bearer_from_header(header) if header else None
-            user = authenticator.authenticate(_client_subject(request), token)
+            user = authenticator.authenticate_request(_client_subject(request), token)
             if user is None:
-                if token is not None or not authorizer.authorize_non_resource(
-                    None, "get", request.path
-                ):
-                    raise unauthorized()
+                raise unauthorized()
         request[USER] = user
         context = set_current_user(user)
         try:
@@ -350,12 +348,9 @@ def authorization(
         req = parsed(request)
         user: UserInfo | None = request[USER]
         if isinstance(req, NonResourceRequest):
-            if user is not None and not authorizer.authorize_non_resource(user, req.verb, req.path):
-                raise errors.APIError(
-                    grpc.StatusCode.PERMISSION_DENIED,
-                    "Forbidden",
-                    f'forbidden: User "{user.name}" cannot {req.verb} path "{req.path}"',
-                )
+            refused = authorizer.non_resource_refusal(user, req.verb, req.path)
+            if refused is not None:
+                raise refused
             return await handler(request)
         proxied = req.resource is None and bool(req.group) and aggregated(req.group, req.version)
         known = req.resource or req.create_only or req.computed

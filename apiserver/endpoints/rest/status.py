@@ -90,10 +90,8 @@ def failure(err: errors.APIError) -> tuple[int, JSONObject]:
     }
     if err.reason:  # a Status a registry answers may have none (Kubernetes leaves it out)
         body["reason"] = reason
-    if err.details is not None:
-        details = _details(err.details)
-        if details:
-            body["details"] = details
+    if err.details is not None:  # written even when empty, as Go writes a non-nil pointer
+        body["details"] = _details(err.details)
     body["code"] = code
     return code, body
 

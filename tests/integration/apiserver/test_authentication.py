@@ -1,6 +1,8 @@
 """Authentication on the real apiserver over real etcd, served with TLS from a test PKI laid out as
 the cluster's (podplane.componentbase.pki): client certificates on the secure port, bearer tokens on
-the token port, and every other caller refused."""
+the token port, a caller with neither system:anonymous (refused what RBAC does not grant it, as
+kube-apiserver's --anonymous-auth=true: test_anonymous_requests.py), a token no one issued
+refused."""
 
 from __future__ import annotations
 
@@ -81,15 +83,20 @@ async def test_unauthenticated_calls_are_refused(
     port, token_port = secure_apiserver.port, secure_apiserver.token_port
     ca = str(pki_dir / "ca.crt")
     unauthorized = (grpc.StatusCode.UNAUTHENTICATED, "Unauthorized")
-    # TLS, but no credentials or a token nobody issued: 401.
-    assert await refusal(token_port, Credentials(ca)) == unauthorized
+    forbidden = (
+        grpc.StatusCode.PERMISSION_DENIED,
+        'namespaces is forbidden: User "system:anonymous" cannot list resource "namespaces" in '
+        'API group "" at the cluster scope',
+    )
+    # TLS, but a token nobody issued: 401. No credentials at all: system:anonymous, 403.
     assert await refusal(token_port, Credentials(ca, token="0123456789abcdef")) == unauthorized
+    assert await refusal(token_port, Credentials(ca)) == forbidden
     # A certificate from another CA: the secure port ends the handshake; the token port does not
-    # ask for certificates, so the caller is nobody.
+    # ask for certificates, so the call carries none: system:anonymous.
     other = make_pki(tmp_path / "other-ca")
     forged = Credentials(ca, str(other / "admin.crt"), str(other / "admin.key"))
     assert (await refusal(port, forged))[0] == grpc.StatusCode.UNAVAILABLE
-    assert await refusal(token_port, forged) == unauthorized
+    assert await refusal(token_port, forged) == forbidden
     # No client certificate on the secure port, and plaintext on either: no connection at all.
     assert (await refusal(port, Credentials(ca)))[0] == grpc.StatusCode.UNAVAILABLE
     for p in (port, token_port):

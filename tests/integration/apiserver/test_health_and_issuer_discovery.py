@@ -2,8 +2,9 @@
 apiserver over real etcd, with the real kubectl, the official Python client, PyJWT and plain
 anonymous HTTPS: /livez, /readyz and /healthz list their named checks as kube-apiserver's do;
 the OpenID configuration and JWKS verify a projected token's signature, issuer and audience;
-anonymous callers read the health roots but not the per-check paths, and the issuer documents
-only once bound to system:service-account-issuer-discovery."""
+anonymous callers (system:anonymous) read the health roots but are refused the per-check paths
+(403 Forbidden, as kube-apiserver's RBAC refuses them), and the issuer documents only once bound
+to system:service-account-issuer-discovery."""
 
 from __future__ import annotations
 
@@ -50,16 +51,19 @@ async def anonymous_get(
             return reply.status, reply.headers.get("Content-Type", ""), await reply.text()
 
 
-# An anonymous request the policy does not allow (podplane answers it as unauthenticated).
-UNAUTHORIZED: dict[str, Any] = {
-    "kind": "Status",
-    "apiVersion": "v1",
-    "metadata": {},
-    "status": "Failure",
-    "message": "Unauthorized",
-    "reason": "Unauthorized",
-    "code": 401,
-}
+def forbidden(path: str) -> dict[str, Any]:
+    """Kubernetes' answer to an anonymous request of a path RBAC does not grant
+    system:unauthenticated."""
+    return {
+        "kind": "Status",
+        "apiVersion": "v1",
+        "metadata": {},
+        "status": "Failure",
+        "message": f'forbidden: User "system:anonymous" cannot get path "{path}"',
+        "reason": "Forbidden",
+        "details": {},
+        "code": 403,
+    }
 
 
 # ------------------------------------------------------------------ health
@@ -111,7 +115,7 @@ async def test_anonymous_callers_read_the_roots_only(cluster: RestCluster) -> No
     code, _, body = await anonymous_get(cluster, "/readyz?verbose")
     assert (code, body.splitlines()[-1]) == (200, "readyz check passed")
     code, _, body = await anonymous_get(cluster, "/readyz/etcd")
-    assert (code, json.loads(body)) == (401, UNAUTHORIZED)
+    assert (code, json.loads(body)) == (403, forbidden("/readyz/etcd"))
 
 
 # ------------------------------------------------------------------ issuer discovery
@@ -181,7 +185,7 @@ async def test_a_projected_token_verifies_with_the_served_keys(cluster: RestClus
 async def test_anonymous_callers_read_the_documents_once_bound(cluster: RestCluster) -> None:
     for path in ("/.well-known/openid-configuration", "/openid/v1/jwks"):
         code, _, body = await anonymous_get(cluster, path)
-        assert (code, json.loads(body)) == (401, UNAUTHORIZED)
+        assert (code, json.loads(body)) == (403, forbidden(path))
     binding = f"oidc-anonymous-{uuid.uuid4().hex[:6]}"
     await cluster.kubectl_ok(
         "create",

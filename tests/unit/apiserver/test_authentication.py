@@ -1,5 +1,7 @@
 """The authentication interceptor on a real grpc.aio server over TLS: client certificates and
-bearer tokens give the caller (current_user() inside the handler); anything else is refused."""
+bearer tokens give the caller (current_user() inside the handler), a call without either is
+system:anonymous (authorization refuses it what RBAC does not grant it:
+test_anonymous_requests.py), and a token no one issued is refused."""
 
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from apiserver.auth.authenticator import Authenticator
 from apiserver.auth.token_file import TokenAuthenticator, TokenFileError, load_token_file
-from apiserver.auth.user import UserInfo, current_user
+from apiserver.auth.user import ANONYMOUS, UserInfo, current_user
 from apiserver.auth.x509 import parse_rfc2253, user_from_subject
 from apiserver.endpoints.grpc.interceptors.authentication import (
     AuthenticationInterceptor,
@@ -65,6 +67,10 @@ def test_bearer_header() -> None:
         "viewer", frozenset({"viewers", "system:authenticated"})
     )
     assert authenticate(auth, {}, [("authorization", "Bearer abd")]) is None
+    # No bearer token (none, or another scheme): anonymous, as Kubernetes' bearer authenticator
+    # passes over other schemes without an error.
+    assert authenticate(auth, {}, []) == ANONYMOUS
+    assert authenticate(auth, {}, [("authorization", "Basic abc")]) == ANONYMOUS
     # A verified certificate wins over a token, as in Kubernetes' union authenticator.
     jane = authenticate(auth, {"x509_subject": [b"CN=jane"]}, [("authorization", "Bearer abc")])
     assert jane is not None and jane.name == "jane"
@@ -152,21 +158,27 @@ async def refused(port: int, creds: Credentials | None) -> grpc.aio.AioRpcError:
 
 async def test_refusals(ports: tuple[int, int], pki_dir: Path, tmp_path: Path) -> None:
     ca = str(pki_dir / "ca.crt")
-    for port in ports:  # TLS but nobody: 401
+    for port in ports:  # TLS but a token no one issued: 401
         err = await refused(port, Credentials(ca, token="not-a-token"))
         if port == ports[1]:
             assert (err.code(), err.details()) == (grpc.StatusCode.UNAUTHENTICATED, "Unauthorized")
-    err = await refused(ports[1], Credentials(ca))
-    assert (err.code(), err.details()) == (grpc.StatusCode.UNAUTHENTICATED, "Unauthorized")
     # The certificate port will not even complete a handshake without a certificate of the CA.
     other = make_pki(tmp_path / "other")
     assert (await refused(ports[0], Credentials(ca))).code() == grpc.StatusCode.UNAVAILABLE
     forged = Credentials(ca, str(other / "admin.crt"), str(other / "admin.key"))
     assert (await refused(ports[0], forged)).code() == grpc.StatusCode.UNAVAILABLE
-    # A certificate of another CA on the token port is not asked for, so not believed either.
-    err = await refused(ports[1], forged)
-    assert (err.code(), err.details()) == (grpc.StatusCode.UNAUTHENTICATED, "Unauthorized")
     assert (await refused(ports[1], None)).code() == grpc.StatusCode.UNAVAILABLE  # plaintext
+
+
+async def test_no_credentials_is_system_anonymous(
+    ports: tuple[int, int], pki_dir: Path, tmp_path: Path
+) -> None:
+    ca = str(pki_dir / "ca.crt")
+    assert await whoami(ports[1], Credentials(ca)) == ANONYMOUS
+    # A certificate of another CA on the token port is not asked for: the call carries none.
+    other = make_pki(tmp_path / "other")
+    forged = Credentials(ca, str(other / "admin.crt"), str(other / "admin.key"))
+    assert await whoami(ports[1], forged) == ANONYMOUS
 
 
 async def test_health_is_open_to_anonymous_callers(ports: tuple[int, int], pki_dir: Path) -> None:

@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from apiserver.auth.user import AUTHENTICATED_GROUP, MASTERS_GROUP, NODES_GROUP, UserInfo
+from apiserver.auth.user import ANONYMOUS, AUTHENTICATED_GROUP, MASTERS_GROUP, NODES_GROUP, UserInfo
 from apiserver.flowcontrol.metrics import flow_metrics
 from apiserver.flowcontrol.priority_and_fairness import (
     BORROWING_ADJUSTMENT_SECONDS,
@@ -19,7 +19,7 @@ from apiserver.flowcontrol.priority_and_fairness import (
     Rejection,
     Seat,
 )
-from apiserver.flowcontrol.request import ANONYMOUS, RequestDigest
+from apiserver.flowcontrol.request import RequestDigest
 from tests.unit.apiserver.flow_waits import at_once, waiting_after
 
 

@@ -1,12 +1,17 @@
 """The authentication interceptor (k8s.io/apiserver/pkg/endpoints/filters/authentication.go):
 every call is attributed to a user, from the connection's verified client certificate or an
-`authorization: Bearer <token>` header, before anything else looks at it; a call that is neither
-is refused with UNAUTHENTICATED "Unauthorized", as kube-apiserver answers 401. Who the caller is,
-apiserver.auth.authenticator decides; this adapter reads gRPC's auth context and metadata for it.
+`authorization: Bearer <token>` header, before anything else looks at it; a call with neither is
+system:anonymous (--anonymous-auth), which the authorization interceptor then refuses
+PERMISSION_DENIED in Kubernetes' words wherever RBAC grants system:unauthenticated nothing, as
+kube-apiserver answers 403. A token no one issued (or no credentials with --anonymous-auth=false)
+is refused with UNAUTHENTICATED "Unauthorized", as kube-apiserver answers 401. Who the caller
+is, apiserver.auth.authenticator decides; this adapter reads gRPC's auth context and metadata
+for it.
 
-The health service stays open to anonymous callers, as /healthz, /livez and /readyz are in
-Kubernetes (system:public-info-viewer): container healthchecks and load balancers probe it.
-Reflection, like /openapi, needs an authenticated caller.
+The health service stays open to every caller while anonymous requests are allowed, as
+/healthz, /livez and /readyz are in Kubernetes (system:public-info-viewer): container
+healthchecks and load balancers probe it. With --anonymous-auth=false it wants credentials, as
+/healthz then does. Reflection is authorized as /openapi/v3 (the authorization interceptor).
 
 A call's `impersonate-user`, `impersonate-group`, `impersonate-uid` and `impersonate-extra-<key>`
 metadata are the REST door's Impersonate-* headers: apiserver.auth.impersonation decides whether
@@ -27,7 +32,11 @@ from apiserver.auth.authenticator import Authenticator, bearer_from_header
 from apiserver.auth.authorizer import Authorizer
 from apiserver.auth.impersonation import impersonate, requested
 from apiserver.auth.user import UserInfo, reset_current_user, set_current_user
-from apiserver.endpoints.grpc.interceptors.handler_wrapping import WrappingInterceptor, abort
+from apiserver.endpoints.grpc.interceptors.handler_wrapping import (
+    SHAPES,
+    WrappingInterceptor,
+    abort,
+)
 from podplane.componentbase.x509_subject import peer_subject
 
 log = logging.getLogger(__name__)
@@ -51,8 +60,10 @@ def authenticate(
     auth_context: Mapping[str, Sequence[bytes]],
     metadata: Iterable[tuple[str, str | bytes]] | None,
 ) -> UserInfo | None:
-    """The caller of a gRPC call: its connection's verified certificate, else its bearer token."""
-    return authenticator.authenticate(peer_subject(auth_context), bearer_token(metadata))
+    """The caller of a gRPC call: its connection's verified certificate, else its bearer token,
+    else system:anonymous if it has neither and anonymous calls are allowed; None: refused as
+    unauthenticated."""
+    return authenticator.authenticate_request(peer_subject(auth_context), bearer_token(metadata))
 
 
 # A handler's behavior of any of gRPC's four shapes (a request or a request iterator in; an
@@ -126,14 +137,9 @@ class AuthenticationInterceptor(WrappingInterceptor):
         return call
 
     def wrap_handler(self, method: str, handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
-        if method.startswith(ANONYMOUS_SERVICES):
+        if method.startswith(ANONYMOUS_SERVICES) and self._authenticator.anonymous:
             return handler
-        for kind, factory in (
-            ("unary_unary", grpc.unary_unary_rpc_method_handler),
-            ("unary_stream", grpc.unary_stream_rpc_method_handler),
-            ("stream_unary", grpc.stream_unary_rpc_method_handler),
-            ("stream_stream", grpc.stream_stream_rpc_method_handler),
-        ):
+        for kind, factory in SHAPES:
             behavior = getattr(handler, kind)
             if behavior is not None:
                 return factory(

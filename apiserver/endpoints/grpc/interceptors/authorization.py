@@ -1,8 +1,8 @@
 """The authorization interceptor (k8s.io/apiserver/pkg/endpoints/filters/authorization.go): asks
-apiserver.auth.authorizer before each call whether its user may make it, and refuses with
-PERMISSION_DENIED in Kubernetes' words. The namespace and name are read from the request message:
-an object's metadata (create, update, bind), or the request's own fields (get, list, watch,
-delete, log, exec)."""
+apiserver.auth.authorizer before each call whether its user (system:anonymous included) may make
+it, and refuses with PERMISSION_DENIED in Kubernetes' words. The namespace and name are read from
+the request message: an object's metadata (create, update, bind), or the request's own fields
+(get, list, watch, delete, log, exec). Reflection is authorized as a GET of /openapi/v3."""
 
 from __future__ import annotations
 
@@ -19,9 +19,14 @@ from apiserver.endpoints.grpc.interceptors.handler_wrapping import (
     Unary,
     WrappingInterceptor,
     abort,
+    checked_first,
     wrap_behaviors,
 )
-from apiserver.endpoints.grpc.interceptors.request_info import custom_request_info, request_info
+from apiserver.endpoints.grpc.interceptors.request_info import (
+    custom_request_info,
+    non_resource_path,
+    request_info,
+)
 from apiserver.endpoints.request import RequestInfo, Resolver
 from podplane.api.apiextensions.v1.custom_objects_pb2 import CustomObjectRequest
 from podplane.apimachinery.resources import Resource
@@ -78,6 +83,11 @@ class AuthorizationInterceptor(WrappingInterceptor):
         if refused is not None:
             await abort(context, refused.code, refused.message)
 
+    async def _check_path(self, path: str, context: grpc.aio.ServicerContext) -> None:
+        refused = self.authorizer.non_resource_refusal(current_user(), "get", path)
+        if refused is not None:
+            await abort(context, refused.code, refused.message)
+
     def _unary(self, behavior: Unary, info: RequestInfo) -> Unary:
         async def handle(request: Message, context: grpc.aio.ServicerContext) -> Message:
             await self._check(info, request, context)
@@ -99,7 +109,10 @@ class AuthorizationInterceptor(WrappingInterceptor):
     def wrap_handler(self, method: str, handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
         info = request_info(method)
         if info is None:
-            return handler
+            path = non_resource_path(method)
+            if path is None:
+                return handler
+            return checked_first(handler, lambda context: self._check_path(path, context))
         return wrap_behaviors(
             handler, lambda b: self._unary(b, info), lambda b: self._stream(b, info)
         )

@@ -7,6 +7,7 @@ other shapes pass through unchanged."""
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import inspect
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
@@ -99,6 +100,56 @@ def wrap_behaviors(
             response_serializer=handler.response_serializer,
         )
     return handler
+
+
+# A method handler's four shapes: the attribute of its behavior, and the factory of a handler.
+SHAPES = (
+    ("unary_unary", grpc.unary_unary_rpc_method_handler),
+    ("unary_stream", grpc.unary_stream_rpc_method_handler),
+    ("stream_unary", grpc.stream_unary_rpc_method_handler),
+    ("stream_stream", grpc.stream_stream_rpc_method_handler),
+)
+
+
+def checked_first(
+    handler: grpc.RpcMethodHandler,
+    check: Callable[[grpc.aio.ServicerContext], Awaitable[None]],
+) -> grpc.RpcMethodHandler:
+    """`handler`, of any shape (a service not the apiserver's own: reflection), with `check`
+    awaited before its behavior runs: a call `check` ends (abort) never reaches it."""
+    for kind, factory in SHAPES:
+        behavior = getattr(handler, kind)
+        if behavior is not None:
+            return factory(
+                _checked_behavior(behavior, check),
+                request_deserializer=handler.request_deserializer,
+                response_serializer=handler.response_serializer,
+            )
+    return handler
+
+
+def _checked_behavior(
+    behavior: Callable[..., object],
+    check: Callable[[grpc.aio.ServicerContext], Awaitable[None]],
+) -> Callable[..., object]:
+    if inspect.isasyncgenfunction(behavior):
+
+        async def stream(
+            request: object, context: grpc.aio.ServicerContext
+        ) -> AsyncGenerator[object, None]:
+            await check(context)
+            async with contextlib.aclosing(behavior(request, context)) as answers:
+                async for answer in answers:
+                    yield answer
+
+        return stream
+
+    async def call(request: object, context: grpc.aio.ServicerContext) -> object:
+        await check(context)
+        result = behavior(request, context)
+        return await result if inspect.isawaitable(result) else result
+
+    return call
 
 
 class PerMethod(Generic[T]):

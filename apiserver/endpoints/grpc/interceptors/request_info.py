@@ -34,6 +34,11 @@ _METHODS: dict[str, tuple[str, str, bool]] = {
     "CreateToken": ("POST", "token", False),
     "Evict": ("POST", "eviction", False),
 }
+# Services that serve no resource, authorized as the non-resource path they stand for:
+# reflection (the services, their methods and messages) is the gRPC door's discovery and OpenAPI
+# document, which system:discovery grants every authenticated user and no anonymous one. The
+# health service is left to authentication (open while anonymous requests are allowed).
+_NON_RESOURCE_PATHS = (("/grpc.reflection.", "/openapi/v3"),)
 _RESOURCES_BY_SERVICE = {r.service: r.plural for r in (*resources.SERVED, *resources.COMPUTED)}
 # The services of a plural's other served versions, and their group: an events.k8s.io/v1 Events
 # call is authorized in events.k8s.io, not in the core group its plural names by default.
@@ -54,6 +59,15 @@ def request_info(method: str) -> RequestInfo | None:
     verb, subresource, long_running = _METHODS.get(name, (name.lower(), "", False))
     group = _OTHER_VERSION_GROUPS.get(service)
     return RequestInfo(verb, plural, subresource, long_running, group=group)
+
+
+def non_resource_path(method: str) -> str | None:
+    """The non-resource path a method is authorized as ("/openapi/v3" for reflection), else
+    None."""
+    for prefix, path in _NON_RESOURCE_PATHS:
+        if method.startswith(prefix):
+            return path
+    return None
 
 
 def custom_request_info(info: RequestInfo, request: Message, resolve: Resolver) -> RequestInfo:
