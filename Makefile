@@ -32,7 +32,7 @@ echo "==> $(1)" >&2; trap 'rc=$$?; mkdir -p build; echo "$(1) $${SECONDS}s exit=
 endef
 
 .PHONY: help venv venv-up protos host host-tests base-image wheels images prepare up wait down logs \
-        lint test-unit test-integration test-e2e test-e2e-shared test-e2e-disruptive test \
+        lint test-unit test-integration test-e2e test-e2e-shared test-e2e-disruptive test-e2e-standalone test \
         bench-apiserver bench-pods clean \
         bench-scheduler loadtest loadtest-quick bench-overload bench-decision bench-dns fuzz \
         bench-statefulset \
@@ -56,7 +56,7 @@ help:
 	echo "make test-e2e-ha       its end-to-end tests (after make up-ha)"
 	echo "make join [NAME=...]   a worker more for it, joined with a bootstrap token"
 	echo "make lint              ruff check, ruff format --check and mypy --strict"
-	echo "make test-unit | test-integration | test-e2e (after make up)"
+	echo "make test-unit | test-integration | test-e2e (after make up; test-e2e-standalone needs no cluster)"
 	echo "make test              everything, as CI runs it (.ci/run), tearing the cluster down at the end"
 	echo "make fuzz              $(FUZZ_REQUESTS) fuzzed requests at each front door, own etcd+apiserver (build/fuzz/result.json)"
 	echo "make bench-apiserver   etcd ceiling, apiserver write and watch figures (build/bench/apiserver.*)"
@@ -299,12 +299,19 @@ test-e2e: $(VENV_STAMP)
 	status=0
 	$(MAKE) --no-print-directory test-e2e-shared || status=$$?
 	$(MAKE) --no-print-directory test-e2e-disruptive || status=$$?
+	$(MAKE) --no-print-directory test-e2e-standalone || status=$$?
 	exit $$status
 
 test-e2e-shared: $(VENV_STAMP)
 	@$(call timed,test-e2e-shared)
 	$(E2E_ENV) $(VENV)/bin/pytest -q -rs --durations 15 -n $(E2E_WORKERS) --dist loadscope \
-	  -m "not disruptive" tests/e2e
+	  -m "not disruptive and not standalone" tests/e2e
+
+# The e2e tests that bring up a cluster of their own and use none of the suite's (`docker compose
+# up` on a fresh clone): `make test` runs them beside the highly available profile's tests.
+test-e2e-standalone: $(VENV_STAMP)
+	@$(call timed,test-e2e-standalone)
+	$(VENV)/bin/pytest -q -rs --durations 15 -m standalone tests/e2e
 
 test-e2e-disruptive: $(VENV_STAMP)
 	@$(call timed,test-e2e-disruptive)
@@ -320,31 +327,34 @@ test:
 	engine_was_up=$$(docker info >/dev/null 2>&1 && echo yes || echo no)
 	cri_was_up=$$(scripts/cri-containerd.sh status >/dev/null 2>&1 && echo yes || echo no)
 	status=0
-	up_ha=
 	$(MAKE) --no-print-directory host-tests venv lint test-unit up || status=$$?
 	if ((status == 0)); then
 	  $(MAKE) --no-print-directory test-e2e-shared || status=$$?
 	  # The disruptive e2e tests mostly wait (for a node to be found lost, a lease to expire, etcd
 	  # to come back), one at a time: the integration tests (their own etcd, apiservers and
-	  # containerd) run beside them, and the highly available profile (its own compose project)
-	  # comes up meanwhile; their output is printed once all are done.
+	  # containerd) run beside them, their output printed once both are done.
 	  $(MAKE) --no-print-directory test-integration >build/logs/test-integration.log 2>&1 &
 	  integration=$$!
-	  $(MAKE) --no-print-directory up-ha >build/logs/up-ha.log 2>&1 &
-	  up_ha=$$!
 	  $(MAKE) --no-print-directory test-e2e-disruptive || status=$$?
 	  wait $$integration || status=$$?
 	  cat build/logs/test-integration.log >&2
 	fi
 	if docker info >/dev/null 2>&1; then $(MAKE) --no-print-directory down || true; fi
-	# The highly available profile's tests, once the default cluster is down (they would share
-	# the two cores).
-	if [[ -n $$up_ha ]]; then
-	  ha=0
-	  wait $$up_ha || ha=$$?
-	  cat build/logs/up-ha.log >&2
-	  if ((status == 0 && ha != 0)); then status=$$ha; fi
-	  if ((status == 0)); then $(MAKE) --no-print-directory test-e2e-ha || status=$$?; fi
+	# The highly available profile, once the default cluster is down (they would share two cores).
+	# Its tests mostly wait (a machine killed, a leader elected again): the e2e tests that need
+	# no cluster of the suite's (`docker compose up` on a fresh clone) run beside them, once it
+	# is up (the fresh clone's build tags the images its control-plane machines' image is made
+	# from).
+	if ((status == 0)); then
+	  if $(MAKE) --no-print-directory up-ha; then
+	    $(MAKE) --no-print-directory test-e2e-standalone >build/logs/test-e2e-standalone.log 2>&1 &
+	    standalone=$$!
+	    $(MAKE) --no-print-directory test-e2e-ha || status=$$?
+	    wait $$standalone || status=$$?
+	    cat build/logs/test-e2e-standalone.log >&2
+	  else
+	    status=1
+	  fi
 	  $(MAKE) --no-print-directory down-ha || true
 	fi
 	if [[ $$cri_was_up == no ]]; then scripts/cri-containerd.sh stop || true; fi

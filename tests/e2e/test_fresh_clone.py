@@ -24,6 +24,9 @@ from tests.e2e.compose_cluster import NODES, ROOT
 from tests.e2e.kubectl import Kubectl
 from tests.support import free_port
 
+# It uses none of the suite's clusters: `make test` runs it beside the HA profile's tests.
+pytestmark = pytest.mark.standalone
+
 PROJECT = "podplane-fresh-clone"
 # Its published ports: free ones, beside the test cluster's.
 PORTS = {
