@@ -249,8 +249,13 @@ async def test_a_container_over_its_memory_limit_is_oom_killed(
     )
     pod = await wait_for(client, namespace, "hog", lambda p: p.status.phase == "Failed", "Failed")
     terminated = container(pod).state.terminated
-    assert (terminated.reason, terminated.exit_code) == ("OOMKilled", 137)
-    assert "OOMKilled" in podctl("get", "pod", "hog", "-n", namespace).stdout
+    # Killed by the kernel (128 + SIGKILL): nothing else kills it. The reason is containerd's: it
+    # says OOMKilled once it has handled the shim's OOM event, and that event can come after the
+    # exit or not at all, when it says Error (containerd#8180, #8893): Kubernetes' own node e2e
+    # test checks the reason only when it is OOMKilled (kubernetes#119600).
+    assert terminated.exit_code == 137
+    assert terminated.reason in ("OOMKilled", "Error"), terminated.reason
+    assert terminated.reason in podctl("get", "pod", "hog", "-n", namespace).stdout
 
 
 async def test_config_map_and_secret_as_files_and_env(client: Client, namespace: str) -> None:
