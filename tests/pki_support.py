@@ -21,6 +21,18 @@ def make_pki(folder: Path, nodes: tuple[str, ...] = ("node-1",)) -> Path:
 ISSUER = "https://kubernetes.default.svc.cluster.local"
 
 
+def apiserver_tls_flags(folder: Path) -> list[str]:
+    """The apiserver's serving and client-CA flags for the PKI make_pki wrote in `folder`."""
+    return [
+        "--tls-cert-file",
+        str(folder / "apiserver.crt"),
+        "--tls-private-key-file",
+        str(folder / "apiserver.key"),
+        "--client-ca-file",
+        str(folder / "ca.crt"),
+    ]
+
+
 def service_accounts(folder: Path) -> ServiceAccountOptions:
     """Service account tokens signed with the PKI's sa.key, verified with sa.pub."""
     return ServiceAccountOptions((ISSUER,), str(folder / "sa.key"), (str(folder / "sa.pub"),))

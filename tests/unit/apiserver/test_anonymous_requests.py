@@ -31,7 +31,7 @@ from podplane.api.meta.v1 import meta_pb2
 from podplane.apimachinery import resources
 from podplane.client.credentials import Credentials
 from podplane.componentbase.serving import Server
-from tests.pki_support import make_pki, secure_serving, token_credentials
+from tests.pki_support import apiserver_tls_flags, make_pki, secure_serving, token_credentials
 
 VIEWER = UserInfo("viewer", frozenset({"viewers"}))
 TOKENS = TokenAuthenticator({"abc": VIEWER})
@@ -87,16 +87,7 @@ def test_the_flag(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """--anonymous-auth, true by default; =false (or false) turns it off; --insecure-serving,
     which authenticates no one, cannot be told to refuse anonymous callers."""
     pki = make_pki(tmp_path)
-    tls = [
-        "--etcd-servers",
-        "https://127.0.0.1:2379",
-        "--tls-cert-file",
-        str(pki / "apiserver.crt"),
-        "--tls-private-key-file",
-        str(pki / "apiserver.key"),
-        "--client-ca-file",
-        str(pki / "ca.crt"),
-    ]
+    tls = ["--etcd-servers", "https://127.0.0.1:2379", *apiserver_tls_flags(pki)]
     for flags, anonymous in (
         ([], True),
         (["--anonymous-auth"], True),

@@ -18,7 +18,7 @@ from apiserver.auth.token_file import TokenAuthenticator
 from apiserver.auth.user import UserInfo
 from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
-from tests.pki_support import make_pki
+from tests.pki_support import apiserver_tls_flags, make_pki
 
 NOW = datetime(2026, 11, 23, 12, 0, 0, tzinfo=UTC)
 TOKEN = "abcdef.0123456789abcdef"
@@ -171,16 +171,7 @@ def test_the_flag_turns_bootstrap_token_authentication_on(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     pki = make_pki(tmp_path)
-    tls = [
-        "--etcd-servers",
-        "https://127.0.0.1:2379",
-        "--tls-cert-file",
-        str(pki / "apiserver.crt"),
-        "--tls-private-key-file",
-        str(pki / "apiserver.key"),
-        "--client-ca-file",
-        str(pki / "ca.crt"),
-    ]
+    tls = ["--etcd-servers", "https://127.0.0.1:2379", *apiserver_tls_flags(pki)]
     secrets = {("kube-system", "bootstrap-token-abcdef"): token_secret()}
     lookups = Lookups(
         service_account=lambda ns, n: None,

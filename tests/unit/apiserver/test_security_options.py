@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from apiserver.__main__ import parse_args
-from tests.pki_support import make_pki
+from tests.pki_support import apiserver_tls_flags, make_pki
 
 ETCD = ["--etcd-servers", "https://127.0.0.1:2379"]
 
@@ -16,17 +16,6 @@ ETCD = ["--etcd-servers", "https://127.0.0.1:2379"]
 @pytest.fixture(scope="module")
 def pki_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return make_pki(tmp_path_factory.mktemp("pki"))
-
-
-def tls(pki: Path) -> list[str]:
-    return [
-        "--tls-cert-file",
-        str(pki / "apiserver.crt"),
-        "--tls-private-key-file",
-        str(pki / "apiserver.key"),
-        "--client-ca-file",
-        str(pki / "ca.crt"),
-    ]
 
 
 def refused(argv: list[str], capsys: pytest.CaptureFixture[str]) -> str:
@@ -44,7 +33,7 @@ def test_tls_is_required_unless_insecure_serving_is_explicit(
     )
     assert parse_args([*ETCD, "--insecure-serving"]).security is None
     assert "cannot be combined with --tls-cert-file" in refused(
-        [*ETCD, "--insecure-serving", *tls(pki_dir)], capsys
+        [*ETCD, "--insecure-serving", *apiserver_tls_flags(pki_dir)], capsys
     )
 
 
@@ -52,7 +41,7 @@ def test_full_configuration(pki_dir: Path) -> None:
     args = parse_args(
         [
             *ETCD,
-            *tls(pki_dir),
+            *apiserver_tls_flags(pki_dir),
             "--token-auth-file",
             str(pki_dir / "tokens.csv"),
             "--etcd-cafile",
@@ -80,15 +69,15 @@ def test_bad_files_are_named(
     bad = tmp_path / "tokens.csv"
     bad.write_text("only-a-token\n")
     assert "--token-auth-file" in refused(
-        [*ETCD, *tls(pki_dir), "--token-auth-file", str(bad)], capsys
+        [*ETCD, *apiserver_tls_flags(pki_dir), "--token-auth-file", str(bad)], capsys
     )
     assert "--client-ca-file: cannot read /nope" in refused(
-        [*ETCD, *tls(pki_dir)[:4], "--client-ca-file", "/nope"], capsys
+        [*ETCD, *apiserver_tls_flags(pki_dir)[:4], "--client-ca-file", "/nope"], capsys
     )
     assert "--kubelet-client-key: required" in refused(
         [
             *ETCD,
-            *tls(pki_dir),
+            *apiserver_tls_flags(pki_dir),
             "--kubelet-certificate-authority",
             str(pki_dir / "ca.crt"),
             "--kubelet-client-certificate",
@@ -99,7 +88,7 @@ def test_bad_files_are_named(
     assert "--etcd-keyfile: cannot read /nope" in refused(
         [
             *ETCD,
-            *tls(pki_dir),
+            *apiserver_tls_flags(pki_dir),
             "--etcd-cafile",
             str(pki_dir / "ca.crt"),
             "--etcd-certfile",
@@ -115,7 +104,7 @@ def test_service_account_flags(pki_dir: Path) -> None:
     args = parse_args(
         [
             *ETCD,
-            *tls(pki_dir),
+            *apiserver_tls_flags(pki_dir),
             "--service-account-issuer",
             "https://kubernetes.default.svc.cluster.local",
             "--service-account-issuer",
@@ -140,7 +129,7 @@ def test_service_account_flags(pki_dir: Path) -> None:
     with_audiences = parse_args(
         [
             *ETCD,
-            *tls(pki_dir),
+            *apiserver_tls_flags(pki_dir),
             "--service-account-issuer",
             "https://i",
             "--service-account-signing-key-file",
@@ -152,7 +141,7 @@ def test_service_account_flags(pki_dir: Path) -> None:
     assert with_audiences.audiences == ("api", "vault")
     # No key file given: the signing key's public half verifies.
     assert len(with_audiences.public_keys) == 1
-    assert parse_args([*ETCD, *tls(pki_dir)]).security.service_accounts is None
+    assert parse_args([*ETCD, *apiserver_tls_flags(pki_dir)]).security.service_accounts is None
 
 
 def test_service_account_flags_are_refused_with_the_flag_named(
@@ -161,13 +150,13 @@ def test_service_account_flags_are_refused_with_the_flag_named(
     issuer = ["--service-account-issuer", "https://i"]
     signing = ["--service-account-signing-key-file", str(pki_dir / "sa.key")]
     required = "--service-account-signing-key-file and --service-account-issuer are required flags"
-    assert refused([*ETCD, *tls(pki_dir), *issuer], capsys).endswith(required)
-    assert refused([*ETCD, *tls(pki_dir), *signing], capsys).endswith(required)
+    assert refused([*ETCD, *apiserver_tls_flags(pki_dir), *issuer], capsys).endswith(required)
+    assert refused([*ETCD, *apiserver_tls_flags(pki_dir), *signing], capsys).endswith(required)
     # An EC key does not sign RS256; a file with no key verifies nothing.
     assert refused(
         [
             *ETCD,
-            *tls(pki_dir),
+            *apiserver_tls_flags(pki_dir),
             *issuer,
             "--service-account-signing-key-file",
             str(pki_dir / "ca.key"),
@@ -177,7 +166,15 @@ def test_service_account_flags_are_refused_with_the_flag_named(
     empty = tmp_path / "empty.pem"
     empty.write_text("")
     assert refused(
-        [*ETCD, *tls(pki_dir), *issuer, *signing, "--service-account-key-file", str(empty)], capsys
+        [
+            *ETCD,
+            *apiserver_tls_flags(pki_dir),
+            *issuer,
+            *signing,
+            "--service-account-key-file",
+            str(empty),
+        ],
+        capsys,
     ).endswith(f"--service-account-key-file: {empty}: no RSA public key found")
     assert "cannot be combined with --service-account-issuer" in refused(
         [*ETCD, "--insecure-serving", *issuer, *signing], capsys
