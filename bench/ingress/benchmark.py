@@ -1,10 +1,17 @@
 """Ingress throughput and latency (`podplane-bench ingress`) on the compose cluster: a Deployment
-of busybox httpd pods behind a ClusterIP Service, then an Ingress for it served by the
+of backend pods behind a ClusterIP Service, then an Ingress for it served by the
 ingress-haproxy add-on. Reports the time from the Ingress's create to its first routed request
 (the host asking the controller's LoadBalancer address, every 5 ms), then wrk's requests/s and
 p50/p90/p99 through the Ingress and straight to the Service's cluster IP (the cost of the extra
 hop), both from one node's network namespace (the host's wrk run there with nsenter: a node
-reaches cluster IPs through its kube-proxy's rules, the host does not)."""
+reaches cluster IPs through its kube-proxy's rules, the host does not).
+
+The backend (--backend) is by default HAProxy answering 200 itself over kept-alive connections,
+so that the figures are the Ingress's hop and not the backend's. `busybox` is busybox httpd, a
+process per connection, no keep-alive and a listen backlog of 9: under the proxy's new connection
+per request its accept queue overflows, the dropped SYN is sent again after a second, and about
+one request in two hundred waits that second (wrk does not time a connect, so the direct path
+hides the same drops)."""
 
 from __future__ import annotations
 
@@ -36,6 +43,15 @@ from podplane.componentbase import client_flags
 
 CONTROLLER = ("ingress-haproxy", "ingress-haproxy")  # its LoadBalancer Service
 APP = "bench-web"
+BACKENDS = ("haproxy", "busybox")
+# HAProxy answering every request itself, over kept-alive connections (nbthread 1: a pod's share).
+HAPROXY_BACKEND = (
+    "global\n    nbthread 1\n"
+    "defaults\n    mode http\n    timeout connect 5s\n    timeout client 60s\n"
+    "    timeout server 60s\n    timeout http-keep-alive 60s\n"
+    "frontend web\n    bind :8080\n"
+    "    http-request return status 200 content-type text/plain string ok\n"
+)
 
 
 @dataclass(frozen=True)
@@ -47,14 +63,28 @@ class Options:
     seconds: float = 10.0
     connections: int = 32
     threads: int = 2
+    backend: str = "haproxy"
     timeout: float = 180.0
     out: str = "build/bench/ingress.json"
 
 
-def _objects(namespace: str, replicas: int, host: str) -> list[JSONObject]:
+def _backend(backend: str) -> tuple[str, str]:
+    """The backend's image and shell command, listening on 8080."""
+    if backend == "busybox":
+        return (
+            "busybox",
+            "mkdir -p /www && echo ok > /www/index.html && exec httpd -f -p 8080 -h /www",
+        )
+    config = HAPROXY_BACKEND.replace("\n", "\\n")
+    return "podplane/ingress-haproxy:dev", (
+        f"printf '{config}' > /tmp/web.cfg && exec haproxy -db -f /tmp/web.cfg"
+    )
+
+
+def _objects(namespace: str, replicas: int, host: str, backend: str) -> list[JSONObject]:
     labels = {"app": APP}
     meta = {"name": APP, "namespace": namespace}
-    command = "mkdir -p /www && echo ok > /www/index.html && exec httpd -f -p 8080 -h /www"
+    image, command = _backend(backend)
     return [
         {
             "apiVersion": "apps/v1",
@@ -70,7 +100,7 @@ def _objects(namespace: str, replicas: int, host: str) -> list[JSONObject]:
                         "containers": [
                             {
                                 "name": "web",
-                                "image": "busybox",
+                                "image": image,
                                 "imagePullPolicy": "IfNotPresent",
                                 "command": ["sh", "-c", command],
                                 "ports": [{"name": "http", "containerPort": 8080}],
@@ -157,7 +187,8 @@ async def _measure(options: Options, client: Client, pid: int) -> JSONObject:
     await client.namespaces.create(core_pb2.Namespace(metadata=meta_pb2.ObjectMeta(name=namespace)))
     try:
         deployment, service, ingress = (
-            manifest.from_dict(o) for o in _objects(namespace, options.replicas, host)
+            manifest.from_dict(o)
+            for o in _objects(namespace, options.replicas, host, options.backend)
         )
         assert isinstance(deployment, apps_pb2.Deployment)
         assert isinstance(service, service_pb2.Service)
@@ -210,6 +241,7 @@ def run(options: Options) -> int:
         "command": "podplane-bench " + shlex.join(sys.argv[1:]),
         "started_at": started_at,
         "node": options.node,
+        "backend": options.backend,
         "seconds": options.seconds,
         "connections": options.connections,
         **measured,
@@ -239,6 +271,12 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("--project", default=defaults.project, help="the compose project")
     p.add_argument("--node", default=defaults.node, help="the node wrk runs from")
     p.add_argument("--replicas", type=int, default=defaults.replicas, help="backend pods")
+    p.add_argument(
+        "--backend",
+        choices=BACKENDS,
+        default=defaults.backend,
+        help="HAProxy answering itself (kept-alive), or busybox httpd (a connection a request)",
+    )
     p.add_argument("--seconds", type=float, default=defaults.seconds, help="each wrk run")
     p.add_argument("--connections", type=int, default=defaults.connections, help="wrk's -c")
     p.add_argument("--threads", type=int, default=defaults.threads, help="wrk's -t")
@@ -261,5 +299,6 @@ def options_from(args: argparse.Namespace) -> Options:
         seconds=args.seconds,
         connections=args.connections,
         threads=args.threads,
+        backend=args.backend,
         out=args.out,
     )

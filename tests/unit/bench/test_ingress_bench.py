@@ -3,10 +3,12 @@ whatever wrk's unit, and the errors (socket errors and non-2xx/3xx answers)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from bench.__main__ import build_parser
-from bench.ingress.benchmark import options_from
+from bench.ingress.benchmark import HAPROXY_BACKEND, _objects, options_from
 from bench.ingress.wrk import parse
 
 REPORT = """\
@@ -51,3 +53,29 @@ def test_flags() -> None:
     bad = build_parser().parse_args(["ingress", "--connections", "1"])
     with pytest.raises(SystemExit, match="--connections >= --threads"):
         options_from(bad)
+
+
+def _web_container(backend: str) -> Any:
+    deployment: Any = _objects("ns", 2, "ns.example.com", backend)[0]
+    return deployment["spec"]["template"]["spec"]["containers"][0]
+
+
+def test_the_default_backend_answers_itself_over_kept_alive_connections() -> None:
+    assert options_from(build_parser().parse_args(["ingress"])).backend == "haproxy"
+    web = _web_container("haproxy")
+    assert web["image"] == "podplane/ingress-haproxy:dev"
+    command = web["command"][2]
+    config = command.split("'")[1].replace("\\n", "\n")
+    assert config == HAPROXY_BACKEND
+    assert "    bind :8080" in config.splitlines()
+    assert command.endswith("exec haproxy -db -f /tmp/web.cfg")
+
+
+def test_the_busybox_backend_is_httpd() -> None:
+    args = build_parser().parse_args(["ingress", "--backend", "busybox"])
+    assert options_from(args).backend == "busybox"
+    web = _web_container("busybox")
+    assert web["image"] == "busybox"
+    assert web["command"][2].endswith("exec httpd -f -p 8080 -h /www")
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["ingress", "--backend", "nginx"])
