@@ -4,6 +4,12 @@ ones such as health checks included), split over the processes alive at the end 
 kubelet, dockerd, containerd, shims, kube-proxy, the pods' processes), and the whole host's busy
 time over the same window, each as a share of one core.
 
+The host's busy time (user, system, interrupts; not the time the hypervisor stole) less what the
+host's processes that are neither in a container nor the container engine spent (a VM's agent,
+the kernel's memory monitor, this benchmark) is what the cluster costs host-wide: its
+containers, the engine that runs them (dockerd, containerd, the shims and their runtime's runs,
+Docker's health checks among them), and the kernel's work no process is charged with.
+
     make up && podplane-bench idle --settle 300 --seconds 60
 """
 
@@ -31,7 +37,7 @@ class Options:
 @dataclass(frozen=True)
 class Sample:
     at: float
-    host_busy: float
+    host: cpu.HostTimes
     cgroups: dict[str, float]
     processes: dict[tuple[int, int], cpu.Process]
 
@@ -40,7 +46,7 @@ def sample(of: list[Container]) -> Sample:
     at = time.monotonic()
     return Sample(
         at,
-        cpu.host_busy_seconds(),
+        cpu.host_times(),
         {c.id: cpu.cgroup_seconds(c.pid) for c in of},
         cpu.processes(),
     )
@@ -61,6 +67,10 @@ def measure(options: Options) -> JSONObject:
         {cid: after.cgroups[cid] - before.cgroups[cid] for cid in before.cgroups},
         seconds,
     )
+    outside = cpu.usage_outside_containers(before.processes, after.processes, seconds)
+    engine = {k: round(v, 4) for k, v in outside.items() if k in cpu.ENGINE}
+    others = {k: round(v, 4) for k, v in outside.items() if k not in cpu.ENGINE}
+    host_busy = (after.host.busy - before.host.busy) / seconds
     services = {
         c.service: {
             "cores": round(usage[c.id].total, 4),
@@ -73,8 +83,14 @@ def measure(options: Options) -> JSONObject:
         "options": asdict(options),
         "cpus": os.cpu_count(),
         "seconds": round(seconds, 1),
-        "host_busy_cores": round((after.host_busy - before.host_busy) / seconds, 4),
+        "host_busy_cores": round(host_busy, 4),
+        "host_steal_cores": round((after.host.steal - before.host.steal) / seconds, 4),
         "containers_cores": round(sum(u.total for u in usage.values()), 4),
+        "engine_cores": round(sum(engine.values()), 4),
+        "engine": {k: v for k, v in engine.items() if v >= 0.0005},
+        "not_the_clusters_cores": round(sum(others.values()), 4),
+        "not_the_clusters": {k: v for k, v in others.items() if v >= 0.0005},
+        "cluster_host_wide_cores": round(host_busy - sum(others.values()), 4),
         "services": services,
         "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
@@ -89,14 +105,24 @@ def report(result: JSONObject) -> str:
         "|---|---|---|---|",
     ]
     for name, figures in sorted(services.items(), key=lambda kv: -kv[1]["cores"]):
-        top = ", ".join(f"{p} {v * 100:.1f}" for p, v in list(figures["processes"].items())[:3])
+        top = _top(figures["processes"])
         rows.append(
             f"| {name} | {figures['cores'] * 100:.1f} | {top} | "
             f"{figures['short_lived_cores'] * 100:.1f} |"
         )
-    rows.append(f"| all containers | {result['containers_cores'] * 100:.1f} | | |")
-    rows.append(f"| the host, busy | {result['host_busy_cores'] * 100:.1f} | | |")
+    summary = [
+        ("all containers", result["containers_cores"], ""),
+        ("the container engine", result["engine_cores"], _top(result["engine"])),
+        ("the host, busy", result["host_busy_cores"], ""),
+        ("not the cluster's", result["not_the_clusters_cores"], _top(result["not_the_clusters"])),
+        ("**the cluster, host-wide**", result["cluster_host_wide_cores"], ""),
+    ]
+    rows += [f"| {label} | {cores * 100:.1f} | {top} | |" for label, cores, top in summary]
     return "\n".join(rows)
+
+
+def _top(processes: JSONObject) -> str:
+    return ", ".join(f"{p} {v * 100:.1f}" for p, v in list(processes.items())[:3])
 
 
 def run(options: Options) -> int:

@@ -107,13 +107,26 @@ def cgroup_seconds(
     raise FileNotFoundError(f"no CPU accounting found for the cgroup of pid {pid}")
 
 
-def host_busy_seconds(proc: Path = Path("/proc")) -> float:
-    """The CPU time all processors spent busy since boot (/proc/stat: all but idle and iowait)."""
+@dataclass(frozen=True)
+class HostTimes:
+    """The host's CPU seconds since boot, from /proc/stat's first line."""
+
+    busy: float  # user, nice, system, irq, softirq: this host's cores at work
+    steal: float  # time the hypervisor gave another guest: spent by nobody here
+
+
+def host_times(proc: Path = Path("/proc")) -> HostTimes:
     fields = (proc / "stat").read_text().splitlines()[0].split()[1:]
-    ticks = [int(v) for v in fields]
-    idle = ticks[3] + (ticks[4] if len(ticks) > 4 else 0)
-    # guest time is counted in user time already.
-    return (sum(ticks[:8]) - idle) / CLOCK_TICKS
+    ticks = [int(v) for v in fields] + [0] * 8
+    # user nice system idle iowait irq softirq steal (guest time is in user time already).
+    busy = ticks[0] + ticks[1] + ticks[2] + ticks[5] + ticks[6]
+    return HostTimes(busy / CLOCK_TICKS, ticks[7] / CLOCK_TICKS)
+
+
+def host_busy_seconds(proc: Path = Path("/proc")) -> float:
+    """The CPU time all processors spent busy since boot: not idle, not waiting for I/O, not
+    stolen by the hypervisor."""
+    return host_times(proc).busy
 
 
 @dataclass(frozen=True)
@@ -149,3 +162,31 @@ def usage_by_container(
         share = total / seconds
         result[cid] = Usage(share, by_name, max(0.0, share - sum(by_name.values())))
     return result
+
+
+# The container engine's own processes on the host: what running the containers costs outside
+# them (the shims' children are the OCI runtime's runs, a health check's exec among them).
+ENGINE = frozenset(
+    {"dockerd", "containerd", "containerd-shim-runc-v2", "docker-proxy", "runc", "crun"}
+)
+
+
+def usage_outside_containers(
+    before: Mapping[tuple[int, int], Process],
+    after: Mapping[tuple[int, int], Process],
+    seconds: float,
+) -> dict[str, float]:
+    """The share of a core of each host process outside any container, alive at the end of the
+    window (one started within it counts from 0), with what its children that ended spent, by
+    name, busiest first."""
+    by_name: dict[str, float] = {}
+    for key, process in after.items():
+        if process.containers:
+            continue
+        earlier = before.get(key)
+        spent = process.cpu_seconds + process.children_seconds
+        if earlier is not None:
+            spent -= earlier.cpu_seconds + earlier.children_seconds
+        if spent > 0:
+            by_name[process.name] = by_name.get(process.name, 0.0) + spent / seconds
+    return dict(sorted(by_name.items(), key=lambda kv: -kv[1]))

@@ -8,7 +8,8 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from bench.common.processes import cpu_seconds, host_busy_seconds
+from bench.common.cpu import host_busy_seconds
+from bench.common.processes import cpu_seconds
 
 
 @dataclass(frozen=True)

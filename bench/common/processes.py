@@ -87,14 +87,6 @@ def container_cpu_seconds(container: str) -> float:
     return total
 
 
-def host_busy_seconds() -> float:
-    """CPU seconds the host's cores have spent busy (not idle, not waiting for I/O) since boot."""
-    with open("/proc/stat") as f:
-        ticks = [int(v) for v in f.readline().split()[1:]]
-    idle = ticks[3] + (ticks[4] if len(ticks) > 4 else 0)
-    return (sum(ticks[:8]) - idle) / os.sysconf("SC_CLK_TCK")
-
-
 def _stop(process: subprocess.Popen[bytes], log: IO[bytes], timeout: float = 10.0) -> None:
     if process.poll() is None:
         process.terminate()

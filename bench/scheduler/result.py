@@ -13,7 +13,8 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import asdict
 
-from bench.common.processes import container_cpu_seconds, cpu_seconds, host_busy_seconds
+from bench.common.cpu import host_busy_seconds
+from bench.common.processes import container_cpu_seconds, cpu_seconds
 from bench.scheduler.hollow_nodes import HollowNodes, node_name
 from bench.scheduler.load import Observed, pod_index
 from bench.scheduler.options import Options, OwnCluster

@@ -127,9 +127,53 @@ def test_the_report_lists_the_busiest_first() -> None:
             },
         },
         "containers_cores": 0.12,
+        "engine_cores": 0.03,
+        "engine": {"dockerd": 0.02, "containerd": 0.01},
         "host_busy_cores": 0.2,
+        "not_the_clusters_cores": 0.04,
+        "not_the_clusters": {"process_api": 0.03, "bench": 0.01},
+        "cluster_host_wide_cores": 0.16,
     }
     lines = report(result).splitlines()
     assert lines[2] == "| node-1 | 10.0 | kubelet 3.0, dockerd 2.0, containerd 1.0 | 4.0 |"
     assert lines[3] == "| etcd | 2.0 | etcd 2.0 | 0.0 |"
-    assert lines[-2:] == ["| all containers | 12.0 | | |", "| the host, busy | 20.0 | | |"]
+    assert lines[-5:] == [
+        "| all containers | 12.0 |  | |",
+        "| the container engine | 3.0 | dockerd 2.0, containerd 1.0 | |",
+        "| the host, busy | 20.0 |  | |",
+        "| not the cluster's | 4.0 | process_api 3.0, bench 1.0 | |",
+        "| **the cluster, host-wide** | 16.0 |  | |",
+    ]
+
+
+def test_the_hosts_busy_time_leaves_out_idle_iowait_and_steal(tmp_path: Path) -> None:
+    # user nice system idle iowait irq softirq steal guest guest_nice
+    ticks = [50, 10, 30, 900, 40, 5, 5, 70, 20, 0]
+    (tmp_path / "stat").write_text("cpu  " + " ".join(map(str, ticks)) + "\ncpu0 1 2 3\n")
+    times = cpu.host_times(tmp_path)
+    assert times.busy == pytest.approx(100 / TICK)
+    assert times.steal == pytest.approx(70 / TICK)
+    assert cpu.host_busy_seconds(tmp_path) == times.busy
+
+
+def test_what_the_host_spent_outside_the_containers_by_name(tmp_path: Path) -> None:
+    node = f"0::/docker/{NODE}\n"
+    host = "0::/system.slice/x.service\n"
+    before, after = tmp_path / "before", tmp_path / "after"
+    make_process(before, 1, ["/usr/bin/dockerd"], host, 10 * TICK)
+    make_process(before, 2, ["/usr/bin/containerd-shim-runc-v2"], host, TICK)
+    make_process(before, 3, ["python", "-m", "kubelet"], node, 20 * TICK)
+    make_process(before, 4, ["/opt/agent/process_api"], host, 5 * TICK)
+    make_process(after, 1, ["/usr/bin/dockerd"], host, 12 * TICK)
+    # The shim's exec'd runtime ended and was reaped: its children's time.
+    make_process(after, 2, ["/usr/bin/containerd-shim-runc-v2"], host, TICK)
+    (after / "2" / "stat").write_text(stat_line(2, "containerd-shim", TICK, 0, 100, (TICK, 0)))
+    make_process(after, 3, ["python", "-m", "kubelet"], node, 29 * TICK)
+    make_process(after, 4, ["/opt/agent/process_api"], host, 8 * TICK)
+    make_process(after, 6, ["python", "-m", "bench", "idle"], host, TICK)  # started within
+    outside = cpu.usage_outside_containers(cpu.processes(before), cpu.processes(after), 10.0)
+    assert outside == pytest.approx(
+        {"process_api": 0.3, "dockerd": 0.2, "containerd-shim-runc-v2": 0.1, "bench": 0.1}
+    )
+    assert next(iter(outside)) == "process_api"
+    assert {"dockerd", "containerd-shim-runc-v2"} <= cpu.ENGINE
