@@ -75,9 +75,10 @@ class _ScrapeOptions:
             default=",".join(ADDRESS_TYPES),
             help="the node address types to reach a kubelet at, first found first",
         )
-        g.add_argument(
+        flags.add_boolean(
+            g,
             "--kubelet-insecure-tls",
-            action="store_true",
+            default=False,
             help="do not verify the kubelets' serving certificates",
         )
         g.add_argument(

@@ -90,21 +90,21 @@ class _ProxyOptions:
             default=14,
             help="the fwmark bit of packets to masquerade (default 14)",
         )
-        parser.add_argument(
+        flags.add_boolean(
+            parser,
             "--masquerade-all",
-            type=flags.boolean,
             default=False,
             help="masquerade all traffic to cluster IPs (default false)",
         )
-        parser.add_argument(
+        flags.add_boolean(
+            parser,
             "--iptables-localhost-nodeports",
-            type=flags.boolean,
             default=True,
             help="node ports answer on 127.0.0.1 too (sets route_localnet; default true)",
         )
-        parser.add_argument(
+        flags.add_boolean(
+            parser,
             "--announce-load-balancer-ips",
-            type=flags.boolean,
             default=False,
             help="add the load balancer addresses this node is chosen for to its interface, "
             "with a gratuitous ARP (layer 2 announcement; default false)",

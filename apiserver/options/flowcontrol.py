@@ -16,11 +16,9 @@ from podplane.componentbase.options import at_least
 
 def add_flags(parser: argparse.ArgumentParser) -> None:
     g = parser.add_argument_group("flow control")
-    g.add_argument(
+    flags.add_boolean(
+        g,
         "--enable-priority-and-fairness",
-        type=flags.boolean,
-        nargs="?",
-        const=True,
         default=True,
         help="API Priority and Fairness (default true): requests are classified into "
         "priority levels and flows, queued fairly when the server is busy and refused "

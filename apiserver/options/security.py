@@ -24,17 +24,16 @@ def add_flags(p: argparse.ArgumentParser) -> None:
         "--token-auth-file",
         help='bearer tokens, a CSV file of token,user,uid,"group1,group2" lines',
     )
-    g.add_argument(
+    flags.add_boolean(
+        g,
         "--enable-bootstrap-token-auth",
-        action="store_true",
+        default=False,
         help="accept bootstrap tokens (<id>.<secret>) of kube-system's bootstrap-token-<id> "
         "Secrets of type bootstrap.kubernetes.io/token",
     )
-    g.add_argument(
+    flags.add_boolean(
+        g,
         "--anonymous-auth",
-        type=flags.boolean,
-        nargs="?",
-        const=True,
         default=True,
         help="a request without credentials (no client certificate, no bearer token) is "
         "system:anonymous in system:unauthenticated, authorized like any other: it reads what "

@@ -16,11 +16,9 @@ DEFAULT_TOKEN_PORT = 6444
 
 
 def add_flags(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
+    flags.add_boolean(
+        parser,
         "--use-service-account-credentials",
-        type=flags.boolean,
-        nargs="?",
-        const=True,
         default=False,
         help="run each controller with its own service account's credentials (kube-system/"
         "<name>, given a token through the TokenRequest API); default false: the "

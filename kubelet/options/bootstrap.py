@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from podplane.componentbase import flags
 from podplane.componentbase.options import fail
 
 
@@ -31,9 +32,10 @@ def add_flags(p: argparse.ArgumentParser) -> None:
         help="where the bootstrapped client certificate is kept (kubelet-client-current.pem); "
         "default: <root-dir>/pki",
     )
-    g.add_argument(
+    flags.add_boolean(
+        g,
         "--rotate-server-certificates",
-        action="store_true",
+        default=False,
         help="without --tls-cert-file, ask the cluster for a serving certificate (signer "
         "kubernetes.io/kubelet-serving, approved by an administrator) and keep it in --cert-dir "
         "(kubelet-server-current.pem)",

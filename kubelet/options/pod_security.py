@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 
 from kubelet.admission.sysctls import SysctlAllowlist
+from podplane.componentbase import flags
 from podplane.componentbase.options import fail
 
 
@@ -17,9 +18,10 @@ def add_flags(p: argparse.ArgumentParser) -> None:
         help="comma-separated unsafe sysctls or prefixes ending in * that pods may set besides "
         "the safe ones (e.g. 'kernel.msg*,net.core.somaxconn'); default none",
     )
-    g.add_argument(
+    flags.add_boolean(
+        g,
         "--seccomp-default",
-        action="store_true",
+        default=False,
         help="run containers that set no seccomp profile with the runtime's default profile "
         "(RuntimeDefault) instead of Unconfined",
     )

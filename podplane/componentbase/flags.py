@@ -85,13 +85,29 @@ def duration(value: str) -> float:
     return seconds
 
 
+# Go's strconv.ParseBool, which pflag's bool flags parse with.
+_TRUE = frozenset({"1", "t", "T", "TRUE", "true", "True"})
+_FALSE = frozenset({"0", "f", "F", "FALSE", "false", "False"})
+
+
 def boolean(value: str) -> bool:
-    lowered = value.strip().lower()
-    if lowered in ("true", "1", "yes"):
+    if value in _TRUE:
         return True
-    if lowered in ("false", "0", "no"):
+    if value in _FALSE:
         return False
     raise argparse.ArgumentTypeError(f"{value!r} is not a boolean (true or false)")
+
+
+def add_boolean(
+    parser: argparse.ArgumentParser | argparse._ArgumentGroup,
+    name: str,
+    *,
+    default: bool,
+    help: str,
+) -> None:
+    """A Kubernetes bool flag as pflag parses it: `--name` alone is true, `--name=true` and
+    `--name=false` say which (the values of Go's strconv.ParseBool)."""
+    parser.add_argument(name, type=boolean, nargs="?", const=True, default=default, help=help)
 
 
 def ip_address(value: str) -> str:

@@ -18,11 +18,9 @@ from podplane.componentbase import flags
 
 def add_flags(parser: argparse.ArgumentParser, resource_name: str) -> None:
     """kube-controller-manager's (and kube-scheduler's) --leader-elect* flags."""
-    parser.add_argument(
+    flags.add_boolean(
+        parser,
         "--leader-elect",
-        type=flags.boolean,
-        nargs="?",
-        const=True,
         default=True,
         help="run only while holding the leader lease, so that replicas can "
         "stand by (default true)",
