@@ -258,6 +258,7 @@ E2E = [
         (
             "containers_cores",
             "host_busy_cores",
+            "cluster_host_wide_cores",
             "services.apiserver.cores",
             "services.etcd.cores",
         ),
