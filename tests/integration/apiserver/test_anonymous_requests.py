@@ -35,6 +35,7 @@ from podplane.client.credentials import Credentials
 from tests import tools
 from tests.integration.control_plane import running_apiserver
 from tests.integration.rest_cluster import Ran, RestCluster, rest_cluster
+from tests.kubeconfig import write_kubeconfig
 from tests.pki_support import secure_serving
 from tests.support import EtcdProcess
 
@@ -74,26 +75,8 @@ async def closed_apiserver(etcd: EtcdProcess, cluster: RestCluster) -> AsyncIter
 
 def kubeconfig(folder: Path, rest_port: int, ca: Path, token: str | None = None) -> Path:
     """A kubeconfig of the server and its CA only, and a bearer token if given."""
-    user = f"{{token: {token}}}" if token else "{}"
     path = folder / f"kubeconfig-{rest_port}-{uuid.uuid4().hex[:6]}"
-    path.write_text(
-        f"""apiVersion: v1
-kind: Config
-clusters:
-- name: podplane
-  cluster:
-    server: https://127.0.0.1:{rest_port}
-    certificate-authority: {ca}
-users:
-- name: caller
-  user: {user}
-contexts:
-- name: caller
-  context: {{cluster: podplane, user: caller}}
-current-context: caller
-"""
-    )
-    return path
+    return write_kubeconfig(path, f"https://127.0.0.1:{rest_port}", ca=ca, token=token)
 
 
 async def kubectl(config: Path, *args: str, cache: Path | None = None) -> Ran:

@@ -35,6 +35,7 @@ from podplane.client.informer_factory import SharedInformerFactory
 from tests import tools
 from tests.integration.controller_support import running
 from tests.integration.rest_cluster import Ran, RestCluster, rest_cluster
+from tests.kubeconfig import write_kubeconfig
 from tests.support import EtcdProcess, eventually
 
 UNAUTHORIZED = "error: You must be logged in to the server (Unauthorized)\n"
@@ -51,26 +52,13 @@ async def cluster(
 
 def token_kubeconfig(cluster: RestCluster, token: str) -> Path:
     """A kubeconfig whose only user is the bootstrap token, as `kubeadm join` writes one."""
-    path = cluster.folder / f"bootstrap-{token.partition('.')[0]}.conf"
-    path.write_text(
-        f"""apiVersion: v1
-kind: Config
-clusters:
-- name: podplane
-  cluster:
-    server: https://127.0.0.1:{cluster.rest_port}
-    certificate-authority: {cluster.pki / "ca.crt"}
-users:
-- name: tls-bootstrap-token-user
-  user:
-    token: {token}
-contexts:
-- name: tls-bootstrap-token-user@podplane
-  context: {{cluster: podplane, user: tls-bootstrap-token-user}}
-current-context: tls-bootstrap-token-user@podplane
-"""
+    return write_kubeconfig(
+        cluster.folder / f"bootstrap-{token.partition('.')[0]}.conf",
+        f"https://127.0.0.1:{cluster.rest_port}",
+        ca=cluster.pki / "ca.crt",
+        token=token,
+        user="tls-bootstrap-token-user",
     )
-    return path
 
 
 async def kubectl_with(

@@ -27,19 +27,14 @@ from podplane.api.core.v1 import core_pb2
 from podplane.apimachinery import manifest
 from podplane.client.clientset import Client
 from tests import tools
+from tests.kubeconfig import write_kubeconfig
 from tests.support import eventually
 
 
 class Kubectl:
     def __init__(self, apiserver: APIServer, home: Path, namespace: str) -> None:
-        config = home / "kubeconfig"
-        config.write_text(f"""apiVersion: v1
-kind: Config
-clusters: [{{name: t, cluster: {{server: "http://127.0.0.1:{apiserver.rest_port}"}}}}]
-users: [{{name: u, user: {{}}}}]
-contexts: [{{name: c, context: {{cluster: t, user: u, namespace: {namespace}}}}}]
-current-context: c
-""")
+        server = f"http://127.0.0.1:{apiserver.rest_port}"
+        config = write_kubeconfig(home / "kubeconfig", server, namespace=namespace)
         self.env = {
             "PATH": os.environ.get("PATH", ""),
             "HOME": str(home),

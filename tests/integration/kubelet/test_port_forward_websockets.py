@@ -37,6 +37,7 @@ from podplane.apimachinery import manifest
 from podplane.client.clientset import Client
 from tests import tools
 from tests.integration import client_node
+from tests.kubeconfig import write_kubeconfig
 from tests.support import eventually
 
 # @kubernetes/client-node's WebSocketHandler offers these, best first.
@@ -233,19 +234,9 @@ async def client_node_port_forward(
 ) -> tuple[int, bytes, bytes]:
     """tests/integration/clients/client_node/port_forward.mjs: @kubernetes/client-node's
     PortForward sends a GET to the pod's port; (its exit code, the answer, the error channel)."""
-    config = home / "kubeconfig"
-    config.write_text(f"""apiVersion: v1
-kind: Config
-clusters:
-- name: t
-  cluster:
-    server: "http://127.0.0.1:{apiserver.rest_port}"
     # client-node refuses plain HTTP unless told to skip TLS verification
-    insecure-skip-tls-verify: true
-users: [{{name: u, user: {{}}}}]
-contexts: [{{name: c, context: {{cluster: t, user: u}}}}]
-current-context: c
-""")
+    server = f"http://127.0.0.1:{apiserver.rest_port}"
+    config = write_kubeconfig(home / "kubeconfig", server, insecure=True)
     entry = await asyncio.to_thread(client_node.module)
     proc = await asyncio.create_subprocess_exec(
         client_node.node(), str(client_node.SCRIPTS / "port_forward.mjs"),

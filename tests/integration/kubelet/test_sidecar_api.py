@@ -21,6 +21,7 @@ from podplane.api.meta.v1 import meta_pb2
 from podplane.apimachinery import manifest
 from podplane.client.clientset import Client
 from tests import tools
+from tests.kubeconfig import write_kubeconfig
 from tests.support import eventually, new_namespace
 
 BUSYBOX = {"image": "busybox:latest", "imagePullPolicy": "IfNotPresent"}
@@ -29,14 +30,8 @@ BUSYBOX = {"image": "busybox:latest", "imagePullPolicy": "IfNotPresent"}
 async def kubectl(
     apiserver: APIServer, home: Path, namespace: str, *args: str, stdin: str = ""
 ) -> tuple[int, str, str]:
-    config = home / "kubeconfig"
-    config.write_text(f"""apiVersion: v1
-kind: Config
-clusters: [{{name: t, cluster: {{server: "http://127.0.0.1:{apiserver.rest_port}"}}}}]
-users: [{{name: u, user: {{}}}}]
-contexts: [{{name: c, context: {{cluster: t, user: u, namespace: {namespace}}}}}]
-current-context: c
-""")
+    server = f"http://127.0.0.1:{apiserver.rest_port}"
+    config = write_kubeconfig(home / "kubeconfig", server, namespace=namespace)
     proc = await asyncio.create_subprocess_exec(
         tools.kubectl(),
         *args,
