@@ -150,10 +150,32 @@ def test_the_hosts_busy_time_leaves_out_idle_iowait_and_steal(tmp_path: Path) ->
     # user nice system idle iowait irq softirq steal guest guest_nice
     ticks = [50, 10, 30, 900, 40, 5, 5, 70, 20, 0]
     (tmp_path / "stat").write_text("cpu  " + " ".join(map(str, ticks)) + "\ncpu0 1 2 3\n")
-    times = cpu.host_times(tmp_path)
+    no_cgroups = tmp_path / "cgroup-none"
+    times = cpu.host_times(tmp_path, no_cgroups)
     assert times.busy == pytest.approx(100 / TICK)
     assert times.steal == pytest.approx(70 / TICK)
-    assert cpu.host_busy_seconds(tmp_path) == times.busy
+    assert cpu.host_busy_seconds(tmp_path, no_cgroups) == times.busy
+
+
+@pytest.mark.parametrize(
+    ("path", "text"),
+    [
+        ("cpu.stat", "usage_usec 2500000\nuser_usec 2000000\n"),
+        ("cpuacct/cpuacct.usage", "2500000000\n"),
+    ],
+)
+def test_the_tasks_time_is_the_root_cgroups_to_the_nanosecond(
+    tmp_path: Path, path: str, text: str
+) -> None:
+    """Ticks charge a whole tick to whoever runs when it comes; the root cgroup counts what ran.
+    Interrupts are no task's: /proc/stat's irq and softirq are added."""
+    ticks = [50, 10, 30, 900, 40, 5, 5, 70]
+    (tmp_path / "stat").write_text("cpu  " + " ".join(map(str, ticks)) + "\n")
+    root = tmp_path / "cgroup"
+    (root / path).parent.mkdir(parents=True, exist_ok=True)
+    (root / path).write_text(text)
+    assert cpu.root_cgroup_seconds(root) == pytest.approx(2.5)
+    assert cpu.host_times(tmp_path, root).busy == pytest.approx(2.5 + 10 / TICK)
 
 
 def test_what_the_host_spent_outside_the_containers_by_name(tmp_path: Path) -> None:
