@@ -4,11 +4,12 @@ ones such as health checks included), split over the processes alive at the end 
 kubelet, dockerd, containerd, shims, kube-proxy, the pods' processes), and the whole host's busy
 time over the same window, each as a share of one core.
 
-The host's busy time (user, system, interrupts; not the time the hypervisor stole) less what the
-host's processes that are neither in a container nor the container engine spent (a VM's agent,
-the kernel's memory monitor, this benchmark) is what the cluster costs host-wide: its
-containers, the engine that runs them (dockerd, containerd, the shims and their runtime's runs,
-Docker's health checks among them), and the kernel's work no process is charged with.
+The host's busy time (what its tasks ran, from the root cgroup, and its interrupts; not the time
+the hypervisor stole) less what the host's processes that are neither in a container nor the
+container engine spent (a VM's agent, the kernel's memory monitor, this benchmark) is what the
+cluster costs host-wide: its containers, the engine that runs them (dockerd, containerd, the
+shims and their runtime's runs, Docker's health checks among them), and the kernel's work no
+process is charged with.
 
     make up && podplane-bench idle --settle 300 --seconds 60
 """
@@ -68,8 +69,8 @@ def measure(options: Options) -> JSONObject:
         seconds,
     )
     outside = cpu.usage_outside_containers(before.processes, after.processes, seconds)
-    engine = {k: round(v, 4) for k, v in outside.items() if k in cpu.ENGINE}
-    others = {k: round(v, 4) for k, v in outside.items() if k not in cpu.ENGINE}
+    engine = {k: v for k, v in outside.items() if k in cpu.ENGINE}
+    others = {k: v for k, v in outside.items() if k not in cpu.ENGINE}
     host_busy = (after.host.busy - before.host.busy) / seconds
     services = {
         c.service: {
@@ -87,9 +88,9 @@ def measure(options: Options) -> JSONObject:
         "host_steal_cores": round((after.host.steal - before.host.steal) / seconds, 4),
         "containers_cores": round(sum(u.total for u in usage.values()), 4),
         "engine_cores": round(sum(engine.values()), 4),
-        "engine": {k: v for k, v in engine.items() if v >= 0.0005},
+        "engine": {k: round(v, 4) for k, v in engine.items() if v >= 0.0005},
         "not_the_clusters_cores": round(sum(others.values()), 4),
-        "not_the_clusters": {k: v for k, v in others.items() if v >= 0.0005},
+        "not_the_clusters": {k: round(v, 4) for k, v in others.items() if v >= 0.0005},
         "cluster_host_wide_cores": round(host_busy - sum(others.values()), 4),
         "services": services,
         "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
