@@ -13,6 +13,7 @@ from bench.apiserver_doors import benchmark as apiserver_doors
 from bench.autoscaling import benchmark as autoscaling
 from bench.cluster_dns import benchmark as cluster_dns
 from bench.cluster_idle import benchmark as cluster_idle
+from bench.cluster_idle import channels as idle_channels
 from bench.custom_resources import benchmark as custom_resources
 from bench.high_availability import benchmark as high_availability
 from bench.ingress import benchmark as ingress
@@ -57,6 +58,7 @@ podplane-bench: benchmarks and load tests of a podplane control plane.
     podplane-bench high-availability [--kills N] [--clients C] [--seconds S]
                                      [--phases etcd-leader,apiserver,throughput] [--out FILE]
     podplane-bench idle [--settle SECONDS] [--seconds S] [--project NAME] [--out FILE]
+    podplane-bench idle-channels [--server HOST:PORT] [--processes N] [--seconds S] [--out FILE]
     podplane-bench autoscaling [--kubeconfig FILE] [--phases kubelet,reaction] [--runs N]
                                [--node NODE] [--pods N] [--calls N] [--seconds S] [--out FILE]
 """
@@ -263,6 +265,7 @@ def build_parser() -> argparse.ArgumentParser:
     statefulset_scale.add_parser(sub, _positive)
     high_availability.add_parser(sub)
     cluster_idle.add_parser(sub)
+    idle_channels.add_parser(sub)
     autoscaling.add_parser(sub)
     return parser
 
@@ -321,6 +324,8 @@ def main(argv: list[str] | None = None) -> int:
         return high_availability.run(high_availability.options_from(args))
     if args.command == "idle":
         return cluster_idle.run(cluster_idle.options_from(args))
+    if args.command == "idle-channels":
+        return idle_channels.run(idle_channels.options_from(args))
     if args.command == "ingress":
         return ingress.run(ingress.options_from(args))
     if args.command == "autoscaling":

@@ -208,6 +208,20 @@ INTEGRATION = [
 
 E2E = [
     Smoke(
+        (
+            "idle-channels",
+            "--server",
+            E2E_SERVER,
+            "--processes",
+            "1",
+            "--seconds",
+            "3",
+            "--out",
+            OUT,
+        ),
+        ("variants.*.cpu_percent_of_a_core_median", "variants.*.wakeups_per_s_median"),
+    ),
+    Smoke(
         ("pods", "--server", E2E_SERVER, "--pods", "3", "--rate", "burst", "--out", OUT),
         (
             "cells.*.pod_startup.per_second",
