@@ -39,7 +39,7 @@ docker run -d --name "podplane-ha-$name" --hostname "$name" --label podplane.joi
   --network "$network" --network-alias "$name" --init \
   --cap-add ALL --cap-drop SYS_RESOURCE --security-opt seccomp=unconfined \
   --security-opt apparmor=unconfined --security-opt systempaths=unconfined \
-  --device-cgroup-rule 'a *:* rwm' --cgroupns private \
+  --device-cgroup-rule 'a *:* rwm' --cgroupns private --sysctl net.ipv4.tcp_syn_retries=1 \
   --tmpfs /var/lib/docker:exec --tmpfs /var/lib/kubelet:exec --volume /var/lib/containerd \
   -e CONTAINER_RUNTIME="${PODPLANE_CONTAINER_RUNTIME:-containerd}" -e OCI_RUNTIME="${PODPLANE_OCI_RUNTIME:-crun}" \
   -e POD_CIDR="$cidr" -e CLUSTER_CIDR=10.244.0.0/16 -e POD_ROUTES=api -e POD_ROUTES_SERVER="$server" \

@@ -76,12 +76,15 @@ CHANNEL_OPTIONS = [
     ("grpc.max_send_message_length", 64 * 1024 * 1024),
     ("grpc.keepalive_time_ms", 30_000),
     ("grpc.keepalive_permit_without_calls", 1),
-    # Reconnecting after the apiserver restarts or a node's network returns: a connection attempt
-    # made while the apiserver's address was gone hangs on unanswered SYNs, by default for 20 s,
-    # and later attempts back off up to 120 s, so leaders missed their 10 s renew deadline over a
-    # 3 s apiserver restart and a cut node took 20 s to come back. Attempts are given up after 2 s
-    # and repeated at most 2 s apart (client-go dials afresh for each request).
-    ("grpc.min_reconnect_backoff_ms", 2_000),
+    # Reconnecting after the apiserver restarts or a node's network returns: later attempts back
+    # off up to 120 s by default, so leaders missed their 10 s renew deadline over a 3 s apiserver
+    # restart. Attempts are repeated at most 2 s apart (client-go dials afresh for each request).
+    # An attempt made while the apiserver's address was gone hangs on unanswered SYNs (by
+    # default until gRPC's 20 s connect timeout, and a cut node took 20 s to come back): where
+    # the cluster runs, the machines give a connect up after 3 s (net.ipv4.tcp_syn_retries=1,
+    # docker-compose.yml). Not gRPC's minimum connect timeout (grpc.min_reconnect_backoff_ms):
+    # at 2 s it doubled the wake-ups of every idle channel's threads, 0.4-0.5 % of a core over
+    # the cluster at rest (`podplane-bench idle-channels`, docs/benchmarks.md).
     ("grpc.max_reconnect_backoff_ms", 2_000),
 ]
 
