@@ -7,8 +7,8 @@ its threads' wake-ups (voluntary context switches). All variants run side by sid
 moment of the host weighs on each alike; the median and the range per variant are reported.
 
 The variants: gRPC's defaults, the options every podplane client channel has
-(podplane/client/clientset.py CHANNEL_OPTIONS), and those without each option that is not a
-size limit, one at a time.
+(podplane/client/clientset.py CHANNEL_OPTIONS), those without each option that is not a size
+limit, one at a time, and those with the 2 s minimum connect timeout the clients had before.
 
     make up && podplane-bench idle-channels --processes 6 --seconds 45
 """
@@ -39,6 +39,7 @@ from podplane.client.resource_client import ResourceClient
 SETTLE_SECONDS = 5.0
 READY_TIMEOUT = 120.0
 ChannelOptions = list[tuple[str, int | str]]
+FORMER_CONNECT_TIMEOUT: tuple[str, int | str] = ("grpc.min_reconnect_backoff_ms", 2_000)
 
 
 @dataclass(frozen=True)
@@ -52,12 +53,15 @@ class Options:
 def variants(
     options: Sequence[tuple[str, int | str]] = CHANNEL_OPTIONS,
 ) -> dict[str, ChannelOptions]:
-    """gRPC's defaults, `options`, and `options` less each option that is not a message size."""
+    """gRPC's defaults, `options`, `options` less each option that is not a message size, and
+    `options` with the former minimum connect timeout."""
     out: dict[str, ChannelOptions] = {"grpc defaults": [], "podplane": list(options)}
     for name, _ in options:
         if "message_length" not in name:
             short = name.removeprefix("grpc.")  # the keys are the JSON's paths' steps
             out[f"podplane without {short}"] = [o for o in options if o[0] != name]
+    # What the clients had until the machines' SYN retries bounded a connect instead.
+    out["podplane with a 2 s minimum connect timeout"] = [*options, FORMER_CONNECT_TIMEOUT]
     return out
 
 

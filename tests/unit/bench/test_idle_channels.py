@@ -8,7 +8,7 @@ from pathlib import Path
 from bench.cluster_idle.channels import Reading, Result, Summary, rate, read_process, variants
 
 
-def test_each_option_but_the_sizes_is_left_out_once() -> None:
+def test_each_option_but_the_sizes_is_left_out_once_and_the_former_one_added() -> None:
     options: list[tuple[str, int | str]] = [
         ("grpc.max_receive_message_length", 1),
         ("grpc.keepalive_time_ms", 30_000),
@@ -19,6 +19,10 @@ def test_each_option_but_the_sizes_is_left_out_once() -> None:
         "podplane": options,
         "podplane without keepalive_time_ms": [options[0], options[2]],
         "podplane without min_reconnect_backoff_ms": [options[0], options[1]],
+        "podplane with a 2 s minimum connect timeout": [
+            *options,
+            ("grpc.min_reconnect_backoff_ms", 2_000),
+        ],
     }
 
 
