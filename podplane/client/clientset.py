@@ -83,8 +83,8 @@ CHANNEL_OPTIONS = [
     # default until gRPC's 20 s connect timeout, and a cut node took 20 s to come back): where
     # the cluster runs, the machines give a connect up after 3 s (net.ipv4.tcp_syn_retries=1,
     # docker-compose.yml). Not gRPC's minimum connect timeout (grpc.min_reconnect_backoff_ms):
-    # at 2 s it doubled the wake-ups of every idle channel's threads, 0.4-0.5 % of a core over
-    # the cluster at rest (`podplane-bench idle-channels`, docs/benchmarks.md).
+    # at 2 s it doubled the wake-ups of every idle channel's threads (`podplane-bench
+    # idle-channels`), about a point of a core over the cluster at rest (docs/benchmarks.md).
     ("grpc.max_reconnect_backoff_ms", 2_000),
 ]
 
