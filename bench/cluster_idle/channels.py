@@ -142,9 +142,10 @@ def wait_watching(name: str, child: subprocess.Popen[bytes]) -> None:
 
 
 def run(options: Options) -> int:
+    table = variants()
     children: list[tuple[str, subprocess.Popen[bytes]]] = []
     try:
-        for name, channel_options in variants().items():
+        for name, channel_options in table.items():
             for _ in range(options.processes):
                 argv = [sys.executable, "-m", __name__, options.server, json.dumps(channel_options)]
                 child = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE)
@@ -161,7 +162,7 @@ def run(options: Options) -> int:
             child.wait()
     by_variant: JSONObject = {}
     report: JSONObject = {"server": options.server, "seconds": options.seconds}
-    for name in variants():
+    for name in table:
         results = [
             rate(before[c.pid], after[c.pid], options.seconds) for n, c in children if n == name
         ]
