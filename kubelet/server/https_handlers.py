@@ -104,7 +104,7 @@ class Handlers:
 
     async def cadvisor(self, request: web.Request) -> web.Response:
         try:
-            _, samples = await self.stats.read()
+            _, samples = await self.stats.recent()
         except ContainerRuntimeError as e:
             log.error("error reading container stats for /metrics/cadvisor: %s", e)
             return _metrics(cadvisor_metrics(None, {}))

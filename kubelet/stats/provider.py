@@ -10,7 +10,8 @@ pods listed without container figures."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, runtime_checkable
@@ -27,6 +28,9 @@ from podplane.apimachinery.json_types import JSONObject
 
 NODE_KEY = "/"  # the node's cgroup in the usage cache (cAdvisor's root container name)
 KUBELET_KEY = "/kubelet"
+# How old a reading /metrics/cadvisor may serve: the kubelet reads every 10 s
+# (Kubelet._stats_readings), as cAdvisor's housekeeping refreshes the cache it serves from.
+RECENT_READING = 15.0
 
 
 class CriStatsCalls(Protocol):
@@ -75,6 +79,7 @@ class StatsProvider:
         runtime: ContainerRuntime,
         root_dir: str,
         cgroup_root: str = CGROUP_ROOT,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.node_name = node_name
         self.runtime = runtime
@@ -85,6 +90,8 @@ class StatsProvider:
         self._boot = host.boot_time()
         self._kubelet_start = host.process_start_time()
         self.volumes = VolumeStats(root_dir)
+        self._clock = clock
+        self._latest: tuple[float, tuple[build.NodeInput, PodSamples]] | None = None
 
     def _node(self, image_fs: list[cri.FilesystemUsage]) -> build.NodeInput:
         cgroup = read_node_cgroup(self.cgroup_root)
@@ -146,7 +153,18 @@ class StatsProvider:
             [NODE_KEY, KUBELET_KEY, *(s.attributes.id for s in stats)]
             + [s.attributes.id for s in sandbox_stats]
         )
+        self._latest = (self._clock(), (node, pods))
         return node, pods
+
+    async def recent(self, max_age: float = RECENT_READING) -> tuple[build.NodeInput, PodSamples]:
+        """The last reading if it is at most max_age seconds old, else a new one: what
+        /metrics/cadvisor serves, as cAdvisor serves its metrics from the cache its housekeeping
+        refreshes, where /stats/summary and /metrics/resource read anew (the CRI stats
+        provider's ListContainerStats at each request). A reading asks the runtime for every
+        container's stats, which containerd asks of each container's shim."""
+        if self._latest is not None and self._clock() - self._latest[0] <= max_age:
+            return self._latest[1]
+        return await self.read()
 
     async def summary(self) -> JSONObject:
         node, pods = await self.read()
