@@ -7,10 +7,8 @@
 # Service kube-dns at 10.96.0.10 and the Deployment coredns; the metrics server; the pod routes'
 # and Prometheus' RBAC. A deleted or edited add-on object is put back at the next pass. Until a
 # pass has succeeded (the apiserver may be starting beside it), it tries again every second.
-# Healthy (/tmp/applied) once a pass has succeeded; `docker compose up --wait` waits for that.
 set -u
 pki=/etc/podplane/pki
 export PODPLANE_SERVER=${PODPLANE_SERVER:-apiserver:6443}
 export PODPLANE_CA=$pki/ca.crt PODPLANE_CERT=$pki/admin.crt PODPLANE_KEY=$pki/admin.key
-exec podctl addon-manager -f /etc/podplane/addons --interval "${ADDON_INTERVAL:-60}" \
-  --ready-file /tmp/applied
+exec podctl addon-manager -f /etc/podplane/addons --interval "${ADDON_INTERVAL:-60}"

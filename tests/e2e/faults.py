@@ -43,10 +43,21 @@ def container_id(service: str) -> str:
     return compose("ps", "-a", "-q", service).stdout.strip()
 
 
+# What a node serves for its health: the kubelet's /healthz on its read-only port. The compose
+# file gives the nodes no Docker health check (a node's health is its Node's Ready condition).
+KUBELET_HEALTHZ = [
+    "CMD",
+    "bash",
+    "-c",
+    "exec 3<>/dev/tcp/127.0.0.1/10255 && printf 'GET /healthz HTTP/1.0\\r\\n\\r\\n' >&3 && "
+    "read -r _ status _ <&3 && [[ $status == 200 ]]",
+]
+
+
 def health(service: str) -> str:
     """STATUS/healthy or STATUS/unhealthy, the service's health check run now (docker exec of the
-    compose file's test): Docker runs it only every 30 s (docker-compose.yml), and a test waits
-    for the component, not for Docker's next turn."""
+    compose file's test, or for a node the kubelet's /healthz): Docker runs it only every 60 s
+    (docker-compose.yml), and a test waits for the component, not for Docker's next turn."""
     cid = container_id(service)
     inspected = subprocess.run(
         ["docker", "inspect", "--format", "{{.State.Status}} {{json .Config.Healthcheck}}", cid],
@@ -58,6 +69,8 @@ def health(service: str) -> str:
         return "absent"
     status, check = inspected.stdout.strip().split(" ", 1)
     test = (json.loads(check) or {}).get("Test") or []
+    if not test and service.startswith("node-"):
+        test = KUBELET_HEALTHZ
     if status != "running" or not test or test[0] not in ("CMD", "CMD-SHELL"):
         return f"{status}/"
     command = test[1:] if test[0] == "CMD" else ["sh", "-c", test[1]]
