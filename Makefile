@@ -416,8 +416,9 @@ bench-ha: $(VENV_STAMP)
 	$(VENV)/bin/podplane-bench high-availability --kills $(KILLS) --out build/bench/high-availability.json
 
 # Scheduler throughput on hollow nodes (build/bench/scheduler*.json and .png). NODES, PODS, WORKLOAD
-# (basic, node-affinity, topology-spread, taints, mixed) and RATE (pods/s; empty: all at once);
-# bench-decision takes NODES and WORKLOAD too.
+# (basic, node-affinity, topology-spread, taints, mixed, preemption, unschedulable, mixed-churn,
+# preemption-async, daemonset) and RATE (pods/s; empty: all at once); bench-decision takes NODES
+# and WORKLOAD too.
 NODES ?= 1000
 PODS ?= 5000
 WORKLOAD ?= basic
@@ -441,8 +442,14 @@ loadtest: $(VENV_STAMP)
 	# names it apiserver.
 	server=$$(scripts/cluster-address.sh apiserver 6443 localhost:$(APISERVER_PORT))
 	echo "loadtest: the apiserver at $$server" >&2
+	# The apiserver's and both schedulers' /metrics (plain HTTP) on the cluster network, for the
+	# attempts and writes per pod; a scheduler this host cannot reach is left out.
+	metrics=$$(scripts/cluster-address.sh apiserver 8080 localhost:$(or $(PODPLANE_APISERVER_METRICS_PORT),8080))
+	schedulers=$$(for s in scheduler scheduler-2; do a=$$(scripts/cluster-address.sh $$s 10251 ""); \
+	  [ -n "$$a" ] && printf 'http://%s/metrics,' "$$a"; done; true)
 	$(ADMIN_CREDENTIALS) PODPLANE_TLS_SERVER_NAME=apiserver $(SCHEDULER_BENCH) --server $$server \
 	  --containers $(CONTROL_PLANE_CONTAINERS) \
+	  --apiserver-metrics http://$$metrics/metrics --scheduler-metrics "$${schedulers%,}" \
 	  --out build/bench/loadtest.json --plot build/bench/loadtest.png
 	$(PROMETHEUS_REPORT) --out build/bench/loadtest-prometheus.json
 

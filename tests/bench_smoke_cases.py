@@ -107,6 +107,10 @@ INTEGRATION = [
             "scheduled_events",
             "throughput.average",
             "latency.p99",
+            # From the scheduler's and the apiserver's own /metrics.
+            "scheduling_attempts.per_pod.scheduled",
+            "apiserver_writes.per_pod.by_request.pods/binding create",
+            "apiserver_writes.per_pod.total",
         ),
     ),
     Smoke(

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from bench.scheduler import loadtest
 from bench.scheduler.options import Options
-from bench.scheduler.workloads import MAX_NODES, WORKLOADS, preemption_split
+from bench.scheduler.workloads import FILLED_WORKLOADS, MAX_NODES, WORKLOADS, preemption_split
 from podplane.componentbase import client_flags
 
 
@@ -124,11 +124,25 @@ def _add_cluster_mode_flags(p: argparse.ArgumentParser) -> None:
         "processes', not what docker exec runs there) the result reports, in all and per pod",
     )
     p.add_argument(
+        "--apiserver-metrics",
+        metavar="URL",
+        help="with --server: that apiserver's /metrics, for its writes per pod (default "
+        "http://SERVER-HOST:8080/metrics; not measured if it cannot be read)",
+    )
+    p.add_argument(
+        "--scheduler-metrics",
+        default="",
+        metavar="URL,...",
+        help="with --server: the schedulers' /metrics (leader and standbys, summed), for the "
+        "attempts per pod (default: none, not measured)",
+    )
+    p.add_argument(
         "--create-first",
         action="store_true",
         help="without --server: create every pod, then start the scheduler; the "
         "throughput counts from its first bind (the scheduler's own pace, without "
-        "pod creation competing for the host)",
+        "pod creation competing for the host); the preemption workloads' nodes are filled "
+        "by a scheduler stopped before the measured pods are created",
     )
     p.add_argument(
         "--profile",
@@ -154,18 +168,18 @@ def run(args: argparse.Namespace) -> int:
             raise SystemExit(
                 f"podplane-bench scheduler: {flag} needs the cluster started here (no --server)"
             )
-    if args.containers and not args.server:
-        raise SystemExit("podplane-bench scheduler: --containers needs --server")
+    for flag, given in (
+        ("--containers", args.containers),
+        ("--apiserver-metrics", args.apiserver_metrics),
+        ("--scheduler-metrics", args.scheduler_metrics),
+    ):
+        if given and not args.server:
+            raise SystemExit(f"podplane-bench scheduler: {flag} needs --server")
     if args.nodes > MAX_NODES:
         raise SystemExit(f"podplane-bench scheduler: --nodes: at most {MAX_NODES}")
-    if args.workload == "preemption":
-        if args.create_first:
-            raise SystemExit(
-                "podplane-bench scheduler: --create-first: the preemption workload needs the "
-                "scheduler to fill the nodes first"
-            )
+    if args.workload in FILLED_WORKLOADS:
         try:
-            preemption_split(args.nodes, args.pods)
+            preemption_split(args.nodes, args.pods, args.workload)
         except ValueError as e:
             raise SystemExit(f"podplane-bench scheduler: --pods: {e}") from None
     return loadtest.run(
@@ -189,5 +203,7 @@ def run(args: argparse.Namespace) -> int:
             profile=args.profile,
             profile_apiserver=args.profile_apiserver,
             create_first=args.create_first,
+            apiserver_metrics=args.apiserver_metrics,
+            scheduler_metrics=tuple(u for u in args.scheduler_metrics.split(",") if u),
         )
     )

@@ -12,7 +12,7 @@ import random
 import time
 from collections.abc import Callable
 
-from bench.scheduler.workloads import MAX_NODES, WORKLOADS, bench_pod, hollow_node
+from bench.scheduler.workloads import MAX_NODES, WORKLOADS, bench_pod, hollow_node, node_name
 from podplane.api.core.v1 import core_pb2
 from scheduler.algorithm import SchedulingAlgorithm
 from scheduler.backend.cache.cache import SchedulerCache
@@ -41,7 +41,9 @@ def measure(nodes: int, pods: int, workload: str, bulk: bool) -> tuple[float, li
     none)."""
     cache = SchedulerCache()
     for i in range(nodes):
-        cache.add_node(hollow_node(f"node-{i:05}", i, workload, RUN_ID, "2026-01-01T00:00:00Z"))
+        # Named as the load test names them: the daemonset workload's pods name the first.
+        name = node_name(RUN_ID, i)
+        cache.add_node(hollow_node(name, i, workload, RUN_ID, "2026-01-01T00:00:00Z"))
     algorithm = SchedulingAlgorithm(
         Framework(in_tree_registry(), default_profile(), bulk=bulk), random.Random(0)
     )

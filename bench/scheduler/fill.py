@@ -1,6 +1,8 @@
-"""The preemption workload's first phase, not measured: every hollow node filled with
-low-priority pods, all bound before the preemptors are created (scheduler_perf's PreemptionBasic
-creates its init pods, then its measured ones)."""
+"""The first phase of the workloads that have one, not measured: for the preemption workloads,
+every hollow node filled with low-priority pods, all bound before the measured pods are created
+(scheduler_perf's PreemptionBasic and PreemptionAsync create their init pods, then their measured
+ones); for the unschedulable workload, its pods that fit nowhere, created and not waited for
+(Unschedulable's init pods, skipWaitToCompletion)."""
 
 from __future__ import annotations
 
@@ -10,8 +12,13 @@ from collections.abc import Callable
 
 from bench.common.progress import Progress
 from bench.scheduler.hollow_kubelet import HollowKubelet
-from bench.scheduler.hollow_nodes import node_name
-from bench.scheduler.workloads import low_priority_pod, preemption_split
+from bench.scheduler.workloads import (
+    UNSCHEDULABLE_INIT_PODS,
+    low_priority_pod,
+    node_name,
+    preemption_split,
+    unschedulable_init_pod,
+)
 from podplane.client.clientset import Client
 
 CONCURRENCY = 24
@@ -19,6 +26,10 @@ CONCURRENCY = 24
 
 def low_pod_name(index: int) -> str:
     return f"low-{index:06d}"
+
+
+def init_pod_name(index: int) -> str:
+    return f"init-{index:06d}"
 
 
 async def fill_nodes(
@@ -59,13 +70,30 @@ async def fill_for_preemption(
     pods: int,
     timeout: float,
     progress: Progress,
+    workload: str = "preemption",
 ) -> tuple[int, HollowKubelet]:
-    """Starts the hollow kubelet, fills the nodes; returns the preemptors to measure and the
-    kubelet (the caller stops it)."""
-    low, high = preemption_split(nodes, pods)
+    """Starts the hollow kubelet, fills the nodes; returns the pods to measure and the kubelet
+    (the caller stops it)."""
+    low, high = preemption_split(nodes, pods, workload)
     progress.step(f"filling the nodes: {low} low-priority pods, bound before measuring")
     kubelet = HollowKubelet(client, namespace, node_name(run_id, 0).rsplit("-", 1)[0])
     kubelet.start()
     await fill_nodes(client, namespace, run_id, low, timeout, lambda n: progress.bar("low", n, low))
     progress.end_bar()
     return high, kubelet
+
+
+async def create_unschedulable_init(
+    client: Client, namespace: str, run_id: str, progress: Progress
+) -> list[str]:
+    """Creates the unschedulable workload's init pods, which fit no node; returns their names.
+    Not waited for: the scheduler tries them while the measured pods come."""
+    names = [init_pod_name(i) for i in range(UNSCHEDULABLE_INIT_PODS)]
+    progress.step(f"creating {len(names)} pods that fit no node (not measured, not waited for)")
+
+    async def create_some(k: int) -> None:
+        for name in names[k::CONCURRENCY]:
+            await client.pods.create(unschedulable_init_pod(name, namespace, run_id))
+
+    await asyncio.gather(*(create_some(k) for k in range(CONCURRENCY)))
+    return names

@@ -9,7 +9,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 
-from bench.scheduler.workloads import hollow_node
+from bench.scheduler.workloads import hollow_node, node_name
 from podplane.api.coordination.v1 import lease_pb2
 from podplane.api.meta.v1 import meta_pb2
 from podplane.apimachinery import timeutil
@@ -22,10 +22,6 @@ LEASE_DURATION_SECONDS = 40
 # The kubelet renews every quarter of the lease duration (pkg/kubelet/nodelease).
 RENEW_INTERVAL = 10.0
 RENEWERS = 4
-
-
-def node_name(run_id: str, index: int) -> str:
-    return f"hollow-{run_id}-{index:05d}"
 
 
 async def _bounded(

@@ -26,10 +26,11 @@ from bench.common.processes import (
 from bench.common.progress import Progress
 from bench.common.results import write_json
 from bench.common.service_accounts import ensure_default_account
-from bench.scheduler.fill import fill_for_preemption
+from bench.scheduler import component_metrics
 from bench.scheduler.hollow_nodes import HollowNodes
 from bench.scheduler.load import Observed, run_pods
 from bench.scheduler.options import Options, OwnCluster
+from bench.scheduler.phases import WorkloadPhases
 from bench.scheduler.plot import write_png
 from bench.scheduler.process import SchedulerProcess
 from bench.scheduler.result import cpu_sample, run_context, run_result
@@ -168,6 +169,10 @@ async def _measure(
     cpu_before: dict[str, float] = {}
     # Sampled over the same span as the CPU figures.
     speed = host_speed.HostSpeed()
+    phases = WorkloadPhases(
+        client, namespace, run_id, options.workload, options.nodes, options.pods
+    )
+    counts = component_metrics.PhaseCounts(options, own)
 
     async def start_scheduler() -> None:
         assert own is not None
@@ -182,63 +187,75 @@ async def _measure(
             log_dir,
             profile_out=os.path.abspath(options.profile) if options.profile else None,
         )
+        if options.create_first:
+            counts.scheduler_started()
+            phases.start_churn()  # beside the scheduling, as the scheduler starts
 
-    if own is not None and not options.create_first:
+    if own is not None and options.create_first and phases.needs_scheduler_first:
+        # A scheduler fills the nodes, then goes: the measured pods are created without one.
+        progress.step("starting a scheduler to fill the nodes")
+        own.scheduler = await asyncio.to_thread(SchedulerProcess.start, target, log_dir)
+    elif own is not None and not options.create_first:
         await start_scheduler()
     elif own is None:
         await asyncio.sleep(2.0)  # the running scheduler's node informer catches up
-    measured, kubelet = options.pods, None
-    if options.workload == "preemption":
-        measured, kubelet = await fill_for_preemption(
-            client, namespace, run_id, options.nodes, options.pods, options.timeout, progress
-        )
-    rate = (
-        f"{options.rate:g}/s" if options.rate else f"all at once, {options.concurrency} in flight"
-    )
-    progress.step(f"creating {measured} {options.workload} pods ({rate}); waiting for binds")
-    if not options.create_first:
-        cpu_before.update(cpu_sample(own.pids() if own is not None else {}, options.containers))
-        speed.start()
-    report = _BindProgress(progress, own, measured)
     try:
-        seen = await run_pods(
-            client,
-            target,
-            namespace,
-            options.workload,
-            run_id,
-            measured,
-            options.rate,
-            options.concurrency,
-            options.connections,
-            options.timeout,
-            report,
-            after_create=start_scheduler if options.create_first else None,
-            create_stream=options.create_stream,
+        measured = await phases.prepare(options.timeout, progress)
+        if own is not None and options.create_first and own.scheduler is not None:
+            progress.step("stopping that scheduler (it releases its lease)")
+            await asyncio.to_thread(own.scheduler.stop)
+            own.scheduler = None
+        rate = (
+            f"{options.rate:g}/s"
+            if options.rate
+            else f"all at once, {options.concurrency} in flight"
         )
+        progress.step(f"creating {measured} {options.workload} pods ({rate}); waiting for binds")
+        await counts.before(scheduler=not options.create_first)
+        if not options.create_first:
+            cpu_before.update(cpu_sample(own.pids() if own is not None else {}, options.containers))
+            speed.start()
+            phases.start_churn()
+        report = _BindProgress(progress, own, measured)
+        try:
+            seen = await run_pods(
+                client,
+                target,
+                namespace,
+                options.workload,
+                run_id,
+                measured,
+                options.rate,
+                options.concurrency,
+                options.connections,
+                options.timeout,
+                report,
+                after_create=start_scheduler if options.create_first else None,
+                create_stream=options.create_stream,
+            )
+        finally:
+            probes = speed.stop()
+            await phases.stop()
+        progress.end_bar()
+        cpu_after = cpu_sample(own.pids() if own is not None else {}, options.containers)
+        await counts.after_scheduling()
+        # Counted once every pod is bound: the events the CPU figures paid for (the scheduler's
+        # recorder drops what its queue cannot hold, as client-go's broadcaster does).
+        scheduled_events = await _scheduled_events(client, namespace)
+        await counts.after_writes()
+        if own is not None and own.scheduler is not None and options.profile:
+            own.scheduler.stop()  # writes the profile
+        result = run_result(options, seen, cpu_before, cpu_after, hollow, run_id, measured)
+        result["scheduled_events"] = scheduled_events
+        result.update(counts.per_pod(measured, len(seen.created_at), len(seen.bound_at)))
+        beside, violations = await phases.report()
+        result.update(beside)
+        result["constraint_violations"] += violations
+        result["host_speed_while_scheduling"] = host_speed.summary(probes)
+        return result
     finally:
-        probes = speed.stop()
-        if kubelet is not None:
-            await kubelet.stop()
-    progress.end_bar()
-    cpu_after = cpu_sample(own.pids() if own is not None else {}, options.containers)
-    # Counted once every pod is bound: the events the CPU figures paid for (the scheduler's
-    # recorder drops what its queue cannot hold, as client-go's broadcaster does).
-    scheduled_events = await _scheduled_events(client, namespace)
-    if own is not None and own.scheduler is not None and options.profile:
-        own.scheduler.stop()  # writes the profile
-    result = run_result(options, seen, cpu_before, cpu_after, hollow, run_id, measured)
-    result["scheduled_events"] = scheduled_events
-    if kubelet is not None:
-        # Each preemptor evicts 3 of the 4 low-priority pods on its node.
-        result["preemption"] = {
-            "low_priority_pods": options.pods - measured,
-            "victims_deleted": kubelet.finished,
-            "victims_expected": 3 * measured,
-            "deletion_errors": kubelet.errors,
-        }
-    result["host_speed_while_scheduling"] = host_speed.summary(probes)
-    return result
+        await phases.stop()  # again, if the first phase failed: nothing is left running
+        await phases.clean_up()
 
 
 async def _register(options: Options, progress: Progress, hollow: HollowNodes) -> None:

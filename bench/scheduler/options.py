@@ -44,6 +44,27 @@ class Options:
     # With the cluster started here: create every pod first and start the scheduler only then, so
     # that the throughput is the scheduler's own (binds and its events included, no creates).
     create_first: bool = False
+    # With --server: the apiserver's /metrics (None: http://SERVER-HOST:8080/metrics, its
+    # default --metrics-bind-address) and the schedulers' (none: the attempts not measured).
+    apiserver_metrics: str | None = None
+    scheduler_metrics: tuple[str, ...] = ()
+
+
+def metrics_url(args: object) -> str | None:
+    """http://HOST:PORT/metrics of a process started with `--metrics-bind-address HOST:PORT`
+    among `args` (the last one counts, as argparse takes it); None without one."""
+    if not isinstance(args, (list, tuple)):
+        return None
+    words = [str(a) for a in args]
+    found = [words[i + 1] for i, w in enumerate(words[:-1]) if w == "--metrics-bind-address"]
+    return f"http://{found[-1]}/metrics" if found and found[-1] else None
+
+
+def server_metrics_url(server: str) -> str:
+    """A running cluster's apiserver's /metrics at its default --metrics-bind-address (port
+    8080) on the host --server names."""
+    host = server.rsplit(":", 1)[0] if ":" in server else server
+    return f"http://{host}:8080/metrics"
 
 
 @dataclass
@@ -51,6 +72,14 @@ class OwnCluster:
     etcd: EtcdProcess
     apiserver: ApiserverProcess
     scheduler: SchedulerProcess | None = None
+
+    def metrics_urls(self) -> tuple[list[str], list[str]]:
+        """The apiserver's and the scheduler's /metrics, as they were started."""
+        apiserver = metrics_url(self.apiserver.process.args)
+        return (
+            [apiserver] if apiserver else [],
+            [self.scheduler.metrics_url] if self.scheduler is not None else [],
+        )
 
     def pids(self) -> dict[str, int]:
         pids = {"etcd": self.etcd.pid, "apiserver": self.apiserver.pid}

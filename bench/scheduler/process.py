@@ -19,6 +19,8 @@ class SchedulerProcess:
     health_target: str
     log_path: str
     log: IO[bytes]
+    # Its /metrics (scheduler_schedule_attempts_total among them).
+    metrics_url: str = ""
 
     @property
     def pid(self) -> int:
@@ -35,7 +37,7 @@ class SchedulerProcess:
         """With `profile_out`, runs under cProfile timed by CPU time (bench.common.profiled, as the
         apiserver's profile), which writes its stats there when SIGTERM stops the scheduler
         gracefully."""
-        health = free_port()
+        health, metrics = free_port(), free_port()
         run = (
             ["-m", "bench.common.profiled", profile_out, "scheduler"]
             if profile_out
@@ -51,14 +53,16 @@ class SchedulerProcess:
             "--health-port",
             str(health),
             "--metrics-bind-address",
-            f"127.0.0.1:{free_port()}",
+            f"127.0.0.1:{metrics}",
             "--log-level",
             log_level,
         ]
         log_path = os.path.join(log_dir, "scheduler.log")
         log = open(log_path, "wb")
         process = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)
-        scheduler = cls(process, f"127.0.0.1:{health}", log_path, log)
+        scheduler = cls(
+            process, f"127.0.0.1:{health}", log_path, log, f"http://127.0.0.1:{metrics}/metrics"
+        )
         try:
             # SERVING once its node and pod caches are synced.
             wait_serving(scheduler.health_target, timeout=120, process=process)

@@ -15,12 +15,24 @@ from dataclasses import asdict
 
 from bench.common.cpu import host_busy_seconds
 from bench.common.processes import container_cpu_seconds, cpu_seconds
-from bench.scheduler.hollow_nodes import HollowNodes, node_name
+from bench.scheduler.hollow_nodes import HollowNodes
 from bench.scheduler.load import Observed, pod_index
 from bench.scheduler.options import Options, OwnCluster
 from bench.scheduler.stats import histogram, latencies, latency_summary, throughput
-from bench.scheduler.targets import Targets, clusterloader2, scheduler_perf
-from bench.scheduler.workloads import fits, max_zone_skew, pod_kind, zone_of
+from bench.scheduler.targets import (
+    SCHEDULER_PERF_THRESHOLD,
+    Targets,
+    clusterloader2,
+    scheduler_perf,
+)
+from bench.scheduler.workloads import (
+    SCHEDULER_PERF_FLOORS,
+    fits,
+    max_zone_skew,
+    node_name,
+    pod_kind,
+    zone_of,
+)
 from podplane.apimachinery.json_types import JSONObject
 
 
@@ -102,12 +114,16 @@ def run_result(
         "create_rate": len(seen.created_at) / max(seen.last_create - seen.first_create, 1e-9),
         "throughput": tp.to_json(),
         "latency": latency_summary(lat),
-        # The throughput floors are SchedulingBasic's; preemption has none of its own here.
+        # The throughput floors are SchedulingBasic's, or scheduler_perf's for the workload it
+        # models; preemption has none of its own here.
         "targets": None
         if options.workload == "preemption"
         else Targets(
             clusterloader2=clusterloader2(tp.per_second),
-            scheduler_perf=scheduler_perf(tp.per_second),
+            scheduler_perf=scheduler_perf(
+                tp.per_second,
+                SCHEDULER_PERF_FLOORS.get(options.workload, SCHEDULER_PERF_THRESHOLD),
+            ),
         ),
         "throughput_from": "the first bind (pods created first)"
         if options.create_first

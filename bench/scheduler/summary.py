@@ -31,10 +31,20 @@ def summary_line(result: JSONObject) -> str:
     targets = _targets_text(result.get("targets"))
     preemption = result.get("preemption")
     victims = (
-        f", victims deleted {preemption['victims_deleted']}/{preemption['victims_expected']}"
+        f", victims deleted {preemption['victims_deleted']}"
+        + (f"/{preemption['victims_expected']}" if "victims_expected" in preemption else "")
+        + (
+            f", preemptors bound {preemption['preemptors_bound']}/"
+            f"{preemption['preemptors_created']}"
+            if "preemptors_created" in preemption
+            else ""
+        )
         if preemption
         else ""
     )
+    init = result.get("init_pods")
+    if init:
+        victims += f", init pods bound {init['bound']}/{init['created']}"
     return (
         f"{result['workload']} {result['nodes']} nodes / {result['pods']} pods: "
         f"{tp['average']:.0f} pods/s average (peak {tp['peak']:.0f}/s), latency "
@@ -43,10 +53,34 @@ def summary_line(result: JSONObject) -> str:
         f"unschedulable {result['unschedulable_marked']}/{result['unschedulable_expected']}, "
         f"violations "
         f"{result['constraint_violations']}, on the cluster's own nodes "
-        f"{result['bound_to_other_nodes']}{victims}{cas}{events}; CPU {cpu}{probe}; load average "
+        f"{result['bound_to_other_nodes']}{victims}{cas}{events}{per_pod_counts(result)}; "
+        f"CPU {cpu}{probe}; load average "
         f"{' '.join(f'{v:.2f}' for v in result['host']['load_average_before'])} before; "
         f"{'complete' if result['complete'] else 'INCOMPLETE'}"
     )
+
+
+def per_pod_counts(result: JSONObject) -> str:
+    """ "; attempts per pod 1.02 (scheduled 1.00, unschedulable 0.02); apiserver writes per pod
+    3.00 (pods create 1.00, ...)", or why either was not measured."""
+    text = ""
+    attempts = result.get("scheduling_attempts")
+    if attempts is not None:
+        if attempts["measured"]:
+            per = attempts["per_pod"]
+            parts = ", ".join(f"{k} {v:.3f}" for k, v in per.items() if k != "total" and v)
+            text += f"; attempts per pod {per['total']:.2f} ({parts})"
+        else:
+            text += f"; attempts per pod not measured ({attempts['why']})"
+    writes = result.get("apiserver_writes")
+    if writes is not None:
+        if writes["measured"]:
+            per = writes["per_pod"]
+            parts = ", ".join(f"{k} {v:.3f}" for k, v in per["by_request"].items())
+            text += f"; apiserver writes per pod {per['total']:.2f} without leases ({parts})"
+        else:
+            text += f"; apiserver writes per pod not measured ({writes['why']})"
+    return text
 
 
 def _targets_text(targets: Targets | None) -> str:

@@ -13,7 +13,35 @@ Workloads (scheduler_perf's names in brackets):
 - preemption:      every node first filled with 4 low-priority pods of 900m (not measured), then
                    the measured pods, priority 10 and 3000m each, each preempting 3 of the 4 on a
                    node (PreemptionBasic: its pod-low-priority and pod-high-priority templates;
-                   --pods counts both, 4 per node low and the rest high, at most one per node)."""
+                   --pods counts both, 4 per node low and the rest high, at most one per node).
+
+scheduler_perf's shapes (test/integration/scheduler_perf/misc/performance-config.yaml, read at
+kubernetes commit 008b365, later than release-1.31; its templates in templates/), each with the
+floor its 5000-node variant (15000 for SchedulingDaemonset) sets on the average pods/s, which the
+run is judged by:
+- unschedulable:   200 pods asking for 9 cpu, which fit no node, created before the measured
+                   pods and not waited for (Unschedulable's 5000Nodes/200InitPods in the older
+                   config/performance-config.yaml: its init pods of pod-large-cpu.yaml with
+                   skipWaitToCompletion, measurePods 5000); --pods counts the measured
+                   ones, which must all be bound while the 200 stay unbound. Floor 590
+                   (5kNodes/100Init/10kPods, where the config now injects its unschedulable pods
+                   at 5 a second instead);
+- mixed-churn:     the measured pods while, every second, a Node, a 9-cpu pod of priority 10 and
+                   a Service are each created, or deleted if they exist (SchedulingWithMixedChurn:
+                   its churn op in mode recreate, number 1, interval 1000 ms). Floor 710
+                   (5000Nodes_10000Pods);
+- preemption-async: every node first filled as for preemption, then the measured pods (100m each,
+                   which fit beside the low ones) while a preemptor (priority 10, 3000m) is
+                   created every 200 ms (PreemptionAsync: its churn op in mode create); --pods
+                   counts the low-priority pods and the measured ones, at most one per node.
+                   Floor 570 (5000Nodes: --nodes 5000 --pods 25000);
+- daemonset:       every pod pinned to the first hollow node (which holds 90000 pods) by required
+                   node affinity on metadata.name, as the DaemonSet controller makes its pods; the
+                   others are there to be filtered out (SchedulingDaemonset: node-with-name.yaml
+                   and daemonset-pod.yaml, no requests). Floor 1100 (15000Nodes: --nodes 15001
+                   --pods 30000).
+SchedulingBasic's 5000Nodes_50000Pods (floor 810) is basic at other counts (--nodes 5000
+--pods 50000), without its 5000 init pods; the run is judged by basic's 680."""
 
 from __future__ import annotations
 
@@ -22,7 +50,28 @@ from dataclasses import dataclass
 from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
 
-WORKLOADS = ("basic", "node-affinity", "topology-spread", "taints", "mixed", "preemption")
+WORKLOADS = (
+    "basic",
+    "node-affinity",
+    "topology-spread",
+    "taints",
+    "mixed",
+    "preemption",
+    "unschedulable",
+    "mixed-churn",
+    "preemption-async",
+    "daemonset",
+)
+# The workloads that fill every node with low-priority pods before the measured ones.
+FILLED_WORKLOADS = ("preemption", "preemption-async")
+# scheduler_perf's floors on the average pods/s (its `threshold`) of the workloads modelled on its
+# 5000-node variants; the others are judged by SchedulingBasic's (targets.py).
+SCHEDULER_PERF_FLOORS = {
+    "unschedulable": 590.0,
+    "mixed-churn": 710.0,
+    "preemption-async": 570.0,
+    "daemonset": 1100.0,
+}
 
 RUN_LABEL = "bench.podplane.io/scheduler-run"
 HOLLOW_LABEL = "bench.podplane.io/hollow-node"
@@ -45,10 +94,20 @@ HIGH_PRIORITY = 10
 # The PriorityClass the preemptors name: the Priority admission plugin gives them its value.
 HIGH_PRIORITY_CLASS = "podplane-bench-high"
 LOW_PODS_PER_NODE = 4
+# Unschedulable's init pods and the churned pod of mixed-churn: more cpu than any node has
+# (pod-large-cpu.yaml, pod-high-priority-large-cpu.yaml).
+LARGE_CPU_REQUESTS = {"cpu": "9", "memory": "500Mi"}
+UNSCHEDULABLE_INIT_PODS = 200
+# The node every daemonset pod is pinned to holds that many pods (node-with-name.yaml).
+DAEMONSET_NODE_PODS = "90000"
 # Hollow nodes' podCIDRs come from 100.64.0.0/10, outside any cluster CIDR, so that the node IPAM
 # controller neither hands them out nor runs out of subnets for real nodes.
 _POD_CIDR_BASE = (100 << 24) | (64 << 16)
 MAX_NODES = 1 << 14
+
+
+def node_name(run_id: str, index: int) -> str:
+    return f"hollow-{run_id}-{index:05d}"
 
 
 def zone_of(index: int) -> str:
@@ -87,8 +146,11 @@ def hollow_node(name: str, index: int, workload: str, run_id: str, now: str) -> 
     )
     if node_tainted(workload, index):
         node.spec.taints.add(key=TAINT_KEY, value=TAINT_VALUE, effect="NoSchedule")
-    node.status.capacity.update(NODE_CAPACITY)
-    node.status.allocatable.update(NODE_CAPACITY)
+    capacity = dict(NODE_CAPACITY)
+    if workload == "daemonset" and index == 0:
+        capacity["pods"] = DAEMONSET_NODE_PODS
+    node.status.capacity.update(capacity)
+    node.status.allocatable.update(capacity)
     node.status.conditions.add(
         type="Ready",
         status="True",
@@ -111,11 +173,15 @@ class PodKind:
     spread: bool = False
     unschedulable: bool = False
     preemptor: bool = False
+    # Required node affinity on metadata.name: the first hollow node only (daemonset).
+    pinned: bool = False
 
 
 def pod_kind(workload: str, index: int) -> PodKind:
-    if workload == "basic":
+    if workload in ("basic", "unschedulable", "mixed-churn", "preemption-async"):
         return PodKind()
+    if workload == "daemonset":
+        return PodKind(pinned=True)
     if workload == "node-affinity":
         return PodKind(node_selector=index % 2 == 0, node_affinity=index % 2 == 1)
     if workload == "topology-spread":
@@ -136,15 +202,17 @@ def pod_kind(workload: str, index: int) -> PodKind:
     raise ValueError(f"workload {workload!r}: expected one of {', '.join(WORKLOADS)}")
 
 
-def preemption_split(nodes: int, pods: int) -> tuple[int, int]:
-    """The preemption workload's low-priority pods (filling every node) and preemptors among
-    `pods`: one preemptor per node at most, as each takes 3 cpu of a node's 4."""
+def preemption_split(nodes: int, pods: int, workload: str = "preemption") -> tuple[int, int]:
+    """The low-priority pods (filling every node) and the measured pods among `pods` of the
+    preemption workloads: one measured pod per node at most (a preemptor takes 3 cpu of a node's
+    4; preemption-async keeps scheduler_perf's one measured pod per node)."""
     low = LOW_PODS_PER_NODE * nodes
     high = pods - low
     if not 1 <= high <= nodes:
+        measured = "preemptors" if workload == "preemption" else "measured pods"
         raise ValueError(
-            f"the preemption workload needs {low} low-priority pods on {nodes} nodes and 1 to "
-            f"{nodes} preemptors: --pods between {low + 1} and {low + nodes}, got {pods}"
+            f"the {workload} workload needs {low} low-priority pods on {nodes} nodes and 1 to "
+            f"{nodes} {measured}: --pods between {low + 1} and {low + nodes}, got {pods}"
         )
     return low, high
 
@@ -158,6 +226,33 @@ def low_priority_pod(name: str, namespace: str, run_id: str) -> core_pb2.Pod:
         kind="Pod",
         metadata=meta_pb2.ObjectMeta(name=name, namespace=namespace, labels={RUN_LABEL: run_id}),
         spec=core_pb2.PodSpec(containers=[_pause(LOW_PRIORITY_REQUESTS)]),
+    )
+
+
+def high_priority_pod(
+    name: str, namespace: str, run_id: str, requests: dict[str, str]
+) -> core_pb2.Pod:
+    """A pod of priority 10 (its class's): preemption-async's preemptors (3000m) and
+    mixed-churn's pod that fits nowhere (9 cpu)."""
+    pod = core_pb2.Pod(
+        api_version="v1",
+        kind="Pod",
+        metadata=meta_pb2.ObjectMeta(name=name, namespace=namespace, labels={RUN_LABEL: run_id}),
+        spec=core_pb2.PodSpec(containers=[_pause(requests)], termination_grace_period_seconds=0),
+    )
+    pod.spec.priority_class_name = HIGH_PRIORITY_CLASS
+    return pod
+
+
+def unschedulable_init_pod(name: str, namespace: str, run_id: str) -> core_pb2.Pod:
+    """One of the unschedulable workload's init pods: 9 cpu, more than any node has."""
+    return core_pb2.Pod(
+        api_version="v1",
+        kind="Pod",
+        metadata=meta_pb2.ObjectMeta(name=name, namespace=namespace, labels={RUN_LABEL: run_id}),
+        spec=core_pb2.PodSpec(
+            containers=[_pause(LARGE_CPU_REQUESTS)], termination_grace_period_seconds=0
+        ),
     )
 
 
@@ -179,14 +274,13 @@ def bench_pod(name: str, namespace: str, index: int, workload: str, run_id: str)
     labels = {RUN_LABEL: run_id}
     if kind.spread:
         labels[SPREAD_LABEL] = run_id
+    # The daemonset's pods request nothing (daemonset-pod.yaml).
+    requests = HIGH_PRIORITY_REQUESTS if kind.preemptor else {} if kind.pinned else POD_REQUESTS
     pod = core_pb2.Pod(
         api_version="v1",
         kind="Pod",
         metadata=meta_pb2.ObjectMeta(name=name, namespace=namespace, labels=labels),
-        spec=core_pb2.PodSpec(
-            containers=[_pause(HIGH_PRIORITY_REQUESTS if kind.preemptor else POD_REQUESTS)],
-            termination_grace_period_seconds=0,
-        ),
+        spec=core_pb2.PodSpec(containers=[_pause(requests)], termination_grace_period_seconds=0),
     )
     if kind.preemptor:
         pod.spec.priority_class_name = HIGH_PRIORITY_CLASS
@@ -208,6 +302,11 @@ def bench_pod(name: str, namespace: str, index: int, workload: str, run_id: str)
         constraint.label_selector.match_labels[SPREAD_LABEL] = run_id
     if kind.unschedulable:
         pod.spec.node_selector[MISSING_LABEL] = "true"
+    if kind.pinned:  # as the DaemonSet controller pins its pods (its nodeShouldRunDaemonPod)
+        affinity = pod.spec.affinity.node_affinity
+        required = affinity.required_during_scheduling_ignored_during_execution
+        term = required.node_selector_terms.add()
+        term.match_fields.add(key="metadata.name", operator="In", values=[node_name(run_id, 0)])
     return pod
 
 
@@ -216,6 +315,8 @@ def fits(workload: str, pod_index: int, node_index: int) -> bool:
     the load test checks the bindings against."""
     kind = pod_kind(workload, pod_index)
     if kind.unschedulable:
+        return False
+    if kind.pinned and node_index != 0:
         return False
     if node_tainted(workload, node_index) and not kind.tolerates_taint:
         return False

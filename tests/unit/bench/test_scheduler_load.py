@@ -24,6 +24,7 @@ from bench.scheduler.workloads import (
     hollow_node,
     low_priority_pod,
     max_zone_skew,
+    node_name,
     preemption_split,
     zone_of,
 )
@@ -69,11 +70,11 @@ def test_too_many_hollow_nodes_are_refused() -> None:
 
 @pytest.mark.parametrize("workload", WORKLOADS)
 def test_fits_agrees_with_the_scheduler_plugins_on_every_pod_and_node_kind(workload: str) -> None:
-    nodes = [hollow_node(f"n{i}", i, workload, "r", NOW) for i in range(20)]
+    nodes = [hollow_node(node_name("r", i), i, workload, "r", NOW) for i in range(20)]
+    cpu = {"preemption": "3000m", "daemonset": None}.get(workload, "100m")
     for i in range(20):
         pod = bench_pod(f"pod-{i}", "ns", i, workload, "r")
-        cpu = "3000m" if workload == "preemption" else "100m"
-        assert pod.spec.containers[0].resources.requests["cpu"] == cpu
+        assert pod.spec.containers[0].resources.requests.get("cpu") == cpu
         for j, node in enumerate(nodes):
             admitted = (
                 required_matches(pod, node)
