@@ -1,15 +1,17 @@
 """Turns informer events into cache and queue changes (kubernetes pkg/scheduler/eventhandlers.go):
-bound pods are counted on their nodes, pending pods of this scheduler are queued, and changes that
-may free room or add some wake up the unschedulable pods."""
+bound pods are counted on their nodes, pending pods of this scheduler are queued, and each change
+of a bound pod or a node is handed to the queue as a cluster event with the objects before and
+after, for the plugins' queueing hints to say which unschedulable pods it may help."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+from collections.abc import Mapping, Sequence
 
 from podplane.api.core.v1 import core_pb2
 from scheduler.backend.cache.cache import SchedulerCache
 from scheduler.backend.queue.scheduling_queue import SchedulingQueue
 from scheduler.framework import cluster_events
+from scheduler.framework.cluster_events import PluginHint
 from scheduler.framework.runtime import DEFAULT_SCHEDULER_NAME
 
 TERMINAL_PHASES = frozenset({"Succeeded", "Failed"})
@@ -50,23 +52,23 @@ class EventHandlers:
         cache: SchedulerCache,
         queue: SchedulingQueue,
         scheduler_name: str = DEFAULT_SCHEDULER_NAME,
-        interested: Callable[[str], Collection[str]] | None = None,
+        hints: Mapping[str, Sequence[PluginHint]] | None = None,
     ) -> None:
+        """`hints`: the framework's queueing hints (Framework.queueing_hints), which the queue
+        asks about each event; None leaves the queue's own (every event helps every pod if
+        nobody set them)."""
         self.cache = cache
         self.queue = queue
         self.scheduler_name = scheduler_name
-        # Event -> the plugins that registered for it (Framework.plugins_interested_in).
-        self.interested = interested
+        if hints is not None:
+            queue.queueing_hints = hints
 
-    def _retry_rejected_by_interested(self, event: str) -> None:
-        """Retries the unschedulable pods rejected by a plugin that registered for `event`."""
-        plugins = self.interested(event) if self.interested is not None else ()
-        if plugins:
-            self.queue.move_all_to_active_or_backoff(event, plugins)
+    def _event(self, event: str, old: object = None, new: object = None) -> None:
+        self.queue.move_all_to_active_or_backoff(event, old, new)
 
-    def on_cluster_event(self, event: str) -> None:
+    def on_cluster_event(self, event: str, old: object = None, new: object = None) -> None:
         """An object of another kind that plugins read changed (a claim, a volume, a class)."""
-        self._retry_rejected_by_interested(event)
+        self._event(event, old, new)
 
     def is_pending(self, pod: core_pb2.Pod) -> bool:
         """Unbound, this scheduler's, not finished and not being deleted."""
@@ -81,7 +83,7 @@ class EventHandlers:
     def on_pod_add(self, pod: core_pb2.Pod) -> None:
         if is_counted(pod):
             self.cache.add_pod(pod)
-            self._retry_rejected_by_interested(cluster_events.ASSIGNED_POD_ADD)
+            self._event(cluster_events.ASSIGNED_POD_ADD, None, pod)
         elif self.is_pending(pod):
             self.queue.add(pod)
 
@@ -89,13 +91,13 @@ class EventHandlers:
         if is_counted(new):
             self.cache.update_pod(new)
             if not is_counted(old):
-                self._retry_rejected_by_interested(cluster_events.ASSIGNED_POD_ADD)
+                self._event(cluster_events.ASSIGNED_POD_ADD, None, new)
             elif old.metadata.labels != new.metadata.labels:
-                self._retry_rejected_by_interested(cluster_events.ASSIGNED_POD_UPDATE)
+                self._event(cluster_events.ASSIGNED_POD_UPDATE, old, new)
         elif self.cache.contains(new) and (is_assigned(new) or not self.cache.is_assumed(new)):
             # Finished (or, oddly, unbound): its resources are free again.
             self.cache.remove_pod(new)
-            self.queue.move_all_to_active_or_backoff("AssignedPodDelete")
+            self._event(cluster_events.ASSIGNED_POD_DELETE, new, None)
         if self.is_pending(new):
             self.queue.update(old, new)
         elif self.is_pending(old) or self.queue.where(new) is not None:
@@ -107,18 +109,18 @@ class EventHandlers:
         if self.cache.contains(pod):
             # Bound, or assumed with its binding in flight: either way it frees room.
             self.cache.remove_pod(pod)
-            self.queue.move_all_to_active_or_backoff("AssignedPodDelete")
+            self._event(cluster_events.ASSIGNED_POD_DELETE, pod, None)
 
     # ------------------------------------------------------------------ nodes
     def on_node_add(self, node: core_pb2.Node) -> None:
         self.cache.add_node(node)
-        self.queue.move_all_to_active_or_backoff("NodeAdd")
+        self._event(cluster_events.NODE_ADD, None, node)
 
     def on_node_update(self, old: core_pb2.Node, new: core_pb2.Node) -> None:
         self.cache.update_node(new)
         if node_scheduling_changed(old, new):
-            self.queue.move_all_to_active_or_backoff("NodeUpdate")
+            self._event(cluster_events.NODE_UPDATE, old, new)
 
     def on_node_delete(self, node: core_pb2.Node) -> None:
         self.cache.remove_node(node)
-        self._retry_rejected_by_interested(cluster_events.NODE_DELETE)
+        self._event(cluster_events.NODE_DELETE, node, None)

@@ -93,7 +93,7 @@ class Scheduler:
             stream=event_stream,
         )
         self.handlers = EventHandlers(
-            self.cache, self.queue, name, interested=framework.plugins_interested_in
+            self.cache, self.queue, name, hints=framework.queueing_hints
         )
         # The framework's informers when it was given them (its plugins list from the same), or
         # informers of the scheduler's own.
@@ -256,7 +256,7 @@ class Scheduler:
         if not status.is_success:
             self.framework.run_unreserve(state, assumed, result.node_name)
             self.cache.forget_pod(assumed)
-            self.queue.move_all_to_active_or_backoff("AssignedPodDelete")
+            self.queue.move_all_to_active_or_backoff(cluster_events.ASSIGNED_POD_DELETE, assumed)
             if self.pods.get(pinfo.key) is None:
                 self.queue.done(assumed)  # deleted meanwhile
                 return
@@ -268,7 +268,7 @@ class Scheduler:
         except Exception as e:  # noqa: BLE001 - any failed bind is undone and the pod retried
             self.framework.run_unreserve(state, assumed, result.node_name)
             self.cache.forget_pod(assumed)
-            self.queue.move_all_to_active_or_backoff("AssignedPodDelete")
+            self.queue.move_all_to_active_or_backoff(cluster_events.ASSIGNED_POD_DELETE, assumed)
             current = self.pods.get(pinfo.key)
             if (
                 is_not_found(e)

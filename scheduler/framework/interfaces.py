@@ -14,6 +14,7 @@ from podplane.api.core.v1 import core_pb2
 from podplane.apimachinery.json_types import JSONValue
 from podplane.apimachinery.resources import Resource
 from podplane.client.clientset import Client
+from scheduler.framework.cluster_events import ClusterEventWithHint
 from scheduler.framework.diagnosis import NodeToStatus
 from scheduler.framework.node_table import Bools, Ints, NodeTable, Verdict
 from scheduler.framework.nominating import PostFilterResult
@@ -130,9 +131,10 @@ class PreBindPlugin(Plugin, Protocol):
 
 @runtime_checkable
 class EnqueueExtensions(Plugin, Protocol):
-    def events_to_register(self) -> tuple[str, ...]:
+    def events_to_register(self) -> tuple[ClusterEventWithHint, ...]:
         """The cluster events (scheduler/framework/cluster_events.py) that may make a pod this
-        plugin rejected schedulable; the queue retries such a pod only on those."""
+        plugin rejected schedulable, each with its queueing hint; the queue retries such a pod
+        only on those, and only when the hint says the event may help it."""
 
 
 M = TypeVar("M", bound=Message)

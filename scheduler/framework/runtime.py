@@ -4,7 +4,7 @@ pkg/scheduler/framework/runtime/framework.go)."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -12,6 +12,7 @@ import numpy as np
 
 from podplane.api.core.v1 import core_pb2
 from podplane.client.clientset import Client
+from scheduler.framework.cluster_events import PluginHint
 from scheduler.framework.diagnosis import NodeToStatus
 from scheduler.framework.handle import StaticListers
 from scheduler.framework.interfaces import (
@@ -110,8 +111,8 @@ class Framework:
         self._nominator: PodNominator | None = None
         self._events: EventSink | None = None
         self._nominated_filter = NominatedPodsFilter(self)
-        # Cluster event -> the plugins whose rejections it may undo.
-        interested: dict[str, set[str]] = {}
+        # Cluster event -> the plugins whose rejections it may undo, with their hints.
+        hints: dict[str, list[PluginHint]] = {}
         for spec in profile.plugins:
             if spec.name in self.plugins:
                 raise ProfileError(f"plugin {spec.name} is enabled more than once")
@@ -148,10 +149,14 @@ class Framework:
             if isinstance(plugin, PreBindPlugin):
                 self._pre_bind.append(plugin)
             if isinstance(plugin, EnqueueExtensions):
-                for event in plugin.events_to_register():
-                    interested.setdefault(event, set()).add(plugin.name)
+                for registered in plugin.events_to_register():
+                    hints.setdefault(registered.event, []).append(
+                        PluginHint(plugin.name, registered.hint)
+                    )
         # Frozen once: asked for on every bind the informer sees.
-        self._interested = {event: frozenset(names) for event, names in interested.items()}
+        self.queueing_hints: Mapping[str, tuple[PluginHint, ...]] = {
+            event: tuple(registered) for event, registered in hints.items()
+        }
 
     @property
     def scheduler_name(self) -> str:
@@ -184,7 +189,7 @@ class Framework:
         return self._events
 
     def plugins_interested_in(self, event: str) -> frozenset[str]:
-        return self._interested.get(event, frozenset())
+        return frozenset(h.plugin for h in self.queueing_hints.get(event, ()))
 
     @property
     def has_score_plugins(self) -> bool:

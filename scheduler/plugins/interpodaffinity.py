@@ -98,13 +98,17 @@ class InterPodAffinity:
     def __init__(self, hard_pod_affinity_weight: int = DEFAULT_HARD_POD_AFFINITY_WEIGHT) -> None:
         self.hard_pod_affinity_weight = hard_pod_affinity_weight
 
-    def events_to_register(self) -> tuple[str, ...]:
+    def events_to_register(self) -> tuple[cluster_events.ClusterEventWithHint, ...]:
         return (
-            cluster_events.ASSIGNED_POD_ADD,
-            cluster_events.ASSIGNED_POD_UPDATE,
-            cluster_events.ASSIGNED_POD_DELETE,
-            cluster_events.NODE_ADD,
-            cluster_events.NODE_UPDATE,
+            *cluster_events.on_nodes(
+                _after_pod_change,
+                cluster_events.ASSIGNED_POD_ADD,
+                cluster_events.ASSIGNED_POD_UPDATE,
+                cluster_events.ASSIGNED_POD_DELETE,
+            ),
+            *cluster_events.on_nodes(
+                _after_node_change, cluster_events.NODE_ADD, cluster_events.NODE_UPDATE
+            ),
         )
 
     # ------------------------------------------------------------------ filtering
@@ -262,6 +266,41 @@ def _score_incoming_terms(
     for weighted in terms:
         if weighted.term.matches(existing):
             _count(scores, labels, weighted.term.topology_key, sign * weighted.weight)
+
+
+def _after_pod_change(pod: core_pb2.Pod, old: object, new: object) -> cluster_events.QueueingHint:
+    """Whether a bound pod added, relabelled or deleted may let the pod in
+    (isSchedulableAfterPodChange): one added that its affinity selects; one relabelled into its
+    affinity or out of its anti-affinity; one deleted that its anti-affinity selected, or that
+    had required anti-affinity of its own (which may have kept the pod away)."""
+    queue, skip = cluster_events.QueueingHint.QUEUE, cluster_events.QueueingHint.SKIP
+    before, after = cluster_events.as_pod(old), cluster_events.as_pod(new)
+    if before is None and after is None:
+        return queue
+    if any(p is not None and not p.spec.node_name for p in (before, after)):
+        return skip  # an unscheduled pod is in no topology domain
+    terms = pod_terms(pod)
+    affinity, anti = terms.required_affinity, terms.required_anti_affinity
+    if before is not None and after is not None:
+        if not matches_all(before, affinity) and matches_all(after, affinity):
+            return queue
+        if any(t.matches(before) for t in anti) and not any(t.matches(after) for t in anti):
+            return queue
+        return skip
+    if after is not None:
+        return queue if matches_all(after, affinity) else skip
+    assert before is not None
+    if any(t.matches(before) for t in anti) or has_required_anti_affinity(before):
+        return queue
+    return skip
+
+
+def _after_node_change(pod: core_pb2.Pod, old: object, new: object) -> cluster_events.QueueingHint:
+    """A node added, or one whose labels (its topology domains) changed."""
+    before, after = cluster_events.as_node(old), cluster_events.as_node(new)
+    if before is not None and after is not None and before.metadata.labels == after.metadata.labels:
+        return cluster_events.QueueingHint.SKIP
+    return cluster_events.QueueingHint.QUEUE
 
 
 def new(args: PluginArgs) -> InterPodAffinity:

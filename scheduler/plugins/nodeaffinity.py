@@ -19,6 +19,7 @@ from podplane.apimachinery.node_affinity import (
     requirement_matches,
     term_matches,
 )
+from scheduler.framework import cluster_events as ce
 from scheduler.framework.interfaces import PluginArgs
 from scheduler.framework.node_table import Bools, NodeTable, Verdict
 from scheduler.framework.status import SUCCESS, Status
@@ -155,6 +156,9 @@ class NodeAffinity:
         matching = required.matches_table(table)
         return Verdict(matching, ((~matching, _REJECTED),))
 
+    def events_to_register(self) -> tuple[ce.ClusterEventWithHint, ...]:
+        return ce.on_nodes(_after_node_change, ce.NODE_ADD, ce.NODE_UPDATE)
+
     def pre_score(self, state: CycleState, pod: core_pb2.Pod, nodes: Sequence[NodeInfo]) -> Status:
         preferred = (
             pod.spec.affinity.node_affinity.preferred_during_scheduling_ignored_during_execution
@@ -180,6 +184,13 @@ class NodeAffinity:
     ) -> Status:
         default_normalize_score(scores)
         return SUCCESS
+
+
+def _after_node_change(pod: core_pb2.Pod, old: object, new: object) -> ce.QueueingHint:
+    """A node added that matches the pod's nodeSelector and required affinity, or updated from
+    not matching to matching (isSchedulableAfterNodeChange); a pod a node matched before and
+    still matches was not held back by this node's labels."""
+    return ce.became(lambda node: required_matches(pod, node), old, new)
 
 
 def new(args: PluginArgs) -> NodeAffinity:

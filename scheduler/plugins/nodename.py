@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from podplane.api.core.v1 import core_pb2
+from scheduler.framework import cluster_events as ce
 from scheduler.framework.interfaces import PluginArgs
 from scheduler.framework.status import SUCCESS, Status
 from scheduler.framework.types import CycleState, NodeInfo
@@ -22,6 +23,14 @@ class NodeName:
         if not pod.spec.node_name or pod.spec.node_name == node.name:
             return SUCCESS
         return Status.unresolvable(ERR_REASON)
+
+    def events_to_register(self) -> tuple[ce.ClusterEventWithHint, ...]:
+        return ce.on_nodes(_after_node_change, ce.NODE_ADD, ce.NODE_UPDATE)
+
+
+def _after_node_change(pod: core_pb2.Pod, old: object, new: object) -> ce.QueueingHint:
+    """The node the pod names, added (isSchedulableAfterNodeChange)."""
+    return ce.became(lambda node: node.metadata.name == pod.spec.node_name, old, new)
 
 
 def new(args: PluginArgs) -> NodeName:

@@ -7,6 +7,7 @@ itself, and a pod that tolerates that taint (a DaemonSet's, say) passes here as 
 from __future__ import annotations
 
 from podplane.api.core.v1 import core_pb2
+from scheduler.framework import cluster_events as ce
 from scheduler.framework.interfaces import PluginArgs
 from scheduler.framework.node_table import Bools, NodeTable
 from scheduler.framework.status import SUCCESS, Status
@@ -28,6 +29,19 @@ class NodeReady:
 
     def filter_table(self, state: CycleState, pod: core_pb2.Pod, table: NodeTable) -> Bools | None:
         return table.ready
+
+    def events_to_register(self) -> tuple[ce.ClusterEventWithHint, ...]:
+        return ce.on_nodes(_after_node_change, ce.NODE_ADD, ce.NODE_UPDATE)
+
+
+def _ready_for(pod: core_pb2.Pod, node: core_pb2.Node) -> bool:
+    ready = any(c.type == "Ready" and c.status == "True" for c in node.status.conditions)
+    return ready or taints.tolerated(pod.spec.tolerations, TAINT_NODE_NOT_READY)
+
+
+def _after_node_change(pod: core_pb2.Pod, old: object, new: object) -> ce.QueueingHint:
+    """A node added Ready, or become Ready."""
+    return ce.became(lambda node: _ready_for(pod, node), old, new)
 
 
 def new(args: PluginArgs) -> NodeReady:

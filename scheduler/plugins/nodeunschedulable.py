@@ -3,7 +3,10 @@ node.kubernetes.io/unschedulable:NoSchedule taint (kubernetes plugins/nodeunsche
 
 from __future__ import annotations
 
+import functools
+
 from podplane.api.core.v1 import core_pb2
+from scheduler.framework import cluster_events as ce
 from scheduler.framework.interfaces import PluginArgs
 from scheduler.framework.node_table import Bools, NodeTable
 from scheduler.framework.status import SUCCESS, Status
@@ -27,6 +30,20 @@ class NodeUnschedulable:
 
     def filter_table(self, state: CycleState, pod: core_pb2.Pod, table: NodeTable) -> Bools | None:
         return ~table.unschedulable
+
+    def events_to_register(self) -> tuple[ce.ClusterEventWithHint, ...]:
+        return ce.on_nodes(_after_node_change, ce.NODE_ADD, ce.NODE_UPDATE)
+
+
+def _schedulable_for(pod: core_pb2.Pod, node: core_pb2.Node) -> bool:
+    return not node.spec.unschedulable or taints.tolerated(
+        pod.spec.tolerations, TAINT_NODE_UNSCHEDULABLE
+    )
+
+
+def _after_node_change(pod: core_pb2.Pod, old: object, new: object) -> ce.QueueingHint:
+    """A node added schedulable, or cordoned no more (isSchedulableAfterNodeChange)."""
+    return ce.became(functools.partial(_schedulable_for, pod), old, new)
 
 
 def new(args: PluginArgs) -> NodeUnschedulable:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from podplane.api.core.v1 import core_pb2
+from scheduler.framework import cluster_events as ce
 from scheduler.framework.interfaces import PluginArgs
 from scheduler.framework.node_table import NodeTable, Verdict, taint_lists
 from scheduler.framework.status import SUCCESS, Status
@@ -98,6 +99,19 @@ class TaintToleration:
     ) -> Status:
         default_normalize_score(scores, reverse=True)
         return SUCCESS
+
+    def events_to_register(self) -> tuple[ce.ClusterEventWithHint, ...]:
+        return ce.on_nodes(_after_node_change, ce.NODE_ADD, ce.NODE_UPDATE)
+
+
+def _after_node_change(pod: core_pb2.Pod, old: object, new: object) -> ce.QueueingHint:
+    """A node added whose taints the pod tolerates, or whose last untolerated NoSchedule or
+    NoExecute taint went (isSchedulableAfterNodeChange)."""
+    return ce.became(
+        lambda node: taints.first_untolerated(node.spec.taints, pod.spec.tolerations) is None,
+        old,
+        new,
+    )
 
 
 def new(args: PluginArgs) -> TaintToleration:

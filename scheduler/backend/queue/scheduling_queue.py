@@ -2,10 +2,13 @@
 
 Pending pods wait in one of three places: the active queue (highest priority, then oldest, first),
 the back-off queue (a pod that failed waits 1 s, doubling per attempt up to 10 s) and the
-unschedulable pods (waiting for the cluster to change: a node added or changed, a pod deleted or
-finished; or for five minutes to pass). A pod popped for scheduling is in flight until the scheduler
-requeues it or calls done(). A pod the PreEnqueue plugins keep out of the active queue (one with
-scheduling gates) waits among the gated pods, never tried, until an update of the pod lets it in."""
+unschedulable pods (waiting for the cluster to change in a way that may help them: a plugin that
+rejected the pod registered for the event and its queueing hint says yes; or for five minutes to
+pass). A pod popped for scheduling is in flight until the scheduler requeues it or calls done();
+the events that came meanwhile are kept, and a pod that fails goes to back-off rather than among
+the unschedulable pods if one of them may have helped it (kubernetes inFlightEvents). A pod the
+PreEnqueue plugins keep out of the active queue (one with scheduling gates) waits among the gated
+pods, never tried, until an update of the pod lets it in."""
 
 from __future__ import annotations
 
@@ -14,11 +17,15 @@ import heapq
 import itertools
 import logging
 import time
-from collections.abc import Callable, Collection
+from collections import deque
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from podplane.api.core.v1 import core_pb2
 from scheduler.backend.queue.nominator import Nominator
+from scheduler.backend.queue.unschedulable_pods import UnschedulablePods
+from scheduler.framework.cluster_events import PluginHint, QueueingHint
 from scheduler.framework.types import pod_priority
 
 log = logging.getLogger(__name__)
@@ -75,19 +82,21 @@ class SchedulingQueue:
         self._heap: list[tuple[int, float, int, str]] = []
         self._seq = itertools.count()
         self._backoff: dict[str, QueuedPodInfo] = {}
-        self._unschedulable: dict[str, QueuedPodInfo] = {}
+        self._unschedulable = UnschedulablePods()
         self._gated: dict[str, QueuedPodInfo] = {}
         # Whether a pod may enter the active queue (the framework's PreEnqueue plugins); None
         # lets every pod in.
         self.pre_enqueue: Callable[[core_pb2.Pod], bool] | None = None
-        # Popped pods by key, with the scheduling cycle they were popped in.
+        # Popped pods by key, with the number of events recorded when they were popped.
         self._in_flight: dict[str, int] = {}
         self._updated_in_flight: set[str] = set()
         self.scheduling_cycle = 0
-        # The cycle during which the cluster last changed in a way that may help unschedulable pods.
-        self._move_request_cycle = -1
-        # The same, per plugin, for events that concern only some plugins (see move_all's plugins).
-        self._plugin_move_request_cycle: dict[str, int] = {}
+        # The events of interest since the oldest pod in flight was popped, numbered.
+        self._in_flight_events: deque[tuple[int, str, Any, Any]] = deque()
+        self._events_recorded = 0
+        # Event -> the plugins registered for it and their hints (Framework.queueing_hints).
+        # None: no framework told the queue, and every event may help every pod.
+        self.queueing_hints: Mapping[str, Sequence[PluginHint]] | None = None
         self._wakeup = asyncio.Event()
         self._closed = False
         # The pods nominated to nodes by preemption, kept up to date by add/update/delete.
@@ -104,7 +113,7 @@ class SchedulingQueue:
         pinfo = (
             self._active.get(key)
             or self._backoff.pop(key, None)
-            or self._unschedulable.pop(key, None)
+            or self._unschedulable.pop(key)
             or self._gated.pop(key, None)
             or QueuedPodInfo(pod, self._clock())
         )
@@ -128,12 +137,11 @@ class SchedulingQueue:
             if changed:  # PreEnqueue again: the last gate may be gone
                 del self._gated[key]
                 self._push_active(pinfo)
-        elif key in self._unschedulable:
-            pinfo = self._unschedulable[key]
-            pinfo.pod = new
+        elif (parked := self._unschedulable.get(key)) is not None:
+            parked.pod = new
             if changed:
-                del self._unschedulable[key]
-                self._requeue_after_move(pinfo)
+                self._unschedulable.pop(key)
+                self._requeue_after_move(parked)
         elif key in self._in_flight:
             if changed:
                 self._updated_in_flight.add(key)
@@ -145,36 +153,66 @@ class SchedulingQueue:
         self.nominator.delete_nominated_pod_if_exists(pod)
         self._active.pop(key, None)
         self._backoff.pop(key, None)
-        self._unschedulable.pop(key, None)
+        self._unschedulable.pop(key)
         self._gated.pop(key, None)
         self._in_flight.pop(key, None)
         self._updated_in_flight.discard(key)
+        self._forget_in_flight_events()
 
-    def move_all_to_active_or_backoff(
-        self, event: str, plugins: Collection[str] | None = None
-    ) -> None:
-        """The cluster changed (`event`): every unschedulable pod gets another try, after its
-        back-off; with `plugins`, only the pods one of them rejected (kubernetes EventsToRegister:
-        a pod another pod's arrival cannot help stays where it is)."""
-        if plugins is not None:
-            self._move_pods_rejected_by(event, plugins)
-            return
-        if self._unschedulable:
-            log.debug("%s: retrying %d unschedulable pod(s)", event, len(self._unschedulable))
-        for key in list(self._unschedulable):
-            self._requeue_after_move(self._unschedulable.pop(key))
-        self._move_request_cycle = self.scheduling_cycle
+    def move_all_to_active_or_backoff(self, event: str, old: Any = None, new: Any = None) -> None:
+        """The cluster changed (`event`, the object `old` before and `new` after, None for one
+        added or deleted): each unschedulable pod a plugin that registered for the event rejected
+        gets another try, after its back-off, if that plugin's hint says the change may help it
+        (kubernetes MoveAllToActiveOrBackoffQueue with queueing hints). The event is kept for the
+        pods in flight."""
+        registered = self._registered(event)
+        if registered is not None and not registered:
+            return  # no plugin cares: nothing to wake, nothing to remember
+        if self._in_flight:
+            self._events_recorded += 1
+            self._in_flight_events.append((self._events_recorded, event, old, new))
+        candidates = (
+            self._unschedulable.rejected_by_any(h.plugin for h in registered)
+            if registered is not None
+            else [pinfo for _, pinfo in self._unschedulable.items()]
+        )
+        moved = 0
+        for pinfo in candidates:
+            if self._worth_requeuing(pinfo, event, old, new):
+                self._unschedulable.pop(pinfo.key)
+                self._requeue_after_move(pinfo)
+                moved += 1
+        if moved:
+            log.debug("%s: retrying %d unschedulable pod(s)", event, moved)
 
-    def _move_pods_rejected_by(self, event: str, plugins: Collection[str]) -> None:
-        for plugin in plugins:
-            self._plugin_move_request_cycle[plugin] = self.scheduling_cycle
-        for key, pinfo in list(self._unschedulable.items()):
-            # A pod rejected by no known plugin (say, by an error) is retried on any event.
-            if not pinfo.unschedulable_plugins or not pinfo.unschedulable_plugins.isdisjoint(
-                plugins
-            ):
-                log.debug("%s: retrying unschedulable pod %s", event, key)
-                self._requeue_after_move(self._unschedulable.pop(key))
+    def _registered(self, event: str) -> Sequence[PluginHint] | None:
+        """The plugins registered for `event`, with their hints; None when the queue has no
+        hints (every event may help every pod)."""
+        if self.queueing_hints is None:
+            return None
+        return self.queueing_hints.get(event, ())
+
+    def _worth_requeuing(self, pinfo: QueuedPodInfo, event: str, old: Any, new: Any) -> bool:
+        """Whether `event` may make the pod schedulable (kubernetes isPodWorthRequeuing): a pod
+        no plugin rejected (an error) is worth it on any event; else a plugin that rejected it
+        registered for the event with no hint, or with one that answers QUEUE (or fails)."""
+        if not pinfo.unschedulable_plugins:
+            return True
+        registered = self._registered(event)
+        if registered is None:
+            return True
+        for plugin, hint in registered:
+            if plugin not in pinfo.unschedulable_plugins:
+                continue
+            if hint is None:
+                return True
+            try:
+                if hint(pinfo.pod, old, new) is QueueingHint.QUEUE:
+                    return True
+            except Exception:  # a hint that fails cannot rule the event out
+                log.exception("queueing hint of %s for %s failed", plugin, event)
+                return True
+        return False
 
     # ------------------------------------------------------------------ the scheduler's side
     async def pop(self) -> QueuedPodInfo:
@@ -190,7 +228,7 @@ class SchedulingQueue:
                 if pinfo.initial_attempt_timestamp is None:
                     pinfo.initial_attempt_timestamp = self._clock()
                 self.scheduling_cycle += 1
-                self._in_flight[key] = self.scheduling_cycle
+                self._in_flight[key] = self._events_recorded
                 return pinfo
             if self._closed:
                 raise QueueClosed()
@@ -200,38 +238,49 @@ class SchedulingQueue:
     def add_unschedulable_if_not_present(
         self, pinfo: QueuedPodInfo, *, error: bool = False
     ) -> None:
-        """Requeues a pod whose attempt failed: to back-off after an error or if the cluster changed
-        while it was in flight, else among the unschedulable pods."""
+        """Requeues a pod whose attempt failed: to back-off after an error, if the pod changed
+        while in flight, or if an event that came meanwhile may help it (kubernetes
+        determineSchedulingHintForInFlightPod), else among the unschedulable pods."""
         key = pinfo.key
-        cycle = self._in_flight.pop(key, None)
+        since = self._in_flight.pop(key, None)
         updated = key in self._updated_in_flight
         self._updated_in_flight.discard(key)
         if (
-            cycle is None
+            since is None
             or key in self._active
             or key in self._backoff
             or key in self._unschedulable
         ):
+            self._forget_in_flight_events()
             return  # deleted while in flight, or already queued again
         pinfo.timestamp = self._clock()
-        if (
-            error
-            or updated
-            or self._move_request_cycle >= cycle
-            or any(
-                self._plugin_move_request_cycle.get(p, -1) >= cycle
-                for p in pinfo.unschedulable_plugins
-            )
-        ):
+        helped = any(
+            self._worth_requeuing(pinfo, event, old, new)
+            for number, event, old, new in self._in_flight_events
+            if number > since
+        )
+        self._forget_in_flight_events()
+        if error or updated or helped:
             self._backoff[key] = pinfo
         else:
-            self._unschedulable[key] = pinfo
+            self._unschedulable.add(pinfo)
 
     def done(self, pod: core_pb2.Pod) -> None:
         """The pod's attempt is over (bound, or given up on)."""
         key = pod_key(pod)
         self._in_flight.pop(key, None)
         self._updated_in_flight.discard(key)
+        self._forget_in_flight_events()
+
+    def _forget_in_flight_events(self) -> None:
+        """Drops the events no pod in flight came before."""
+        if not self._in_flight:
+            self._in_flight_events.clear()
+            return
+        oldest = min(self._in_flight.values())
+        events = self._in_flight_events
+        while events and events[0][0] <= oldest:
+            events.popleft()
 
     # ------------------------------------------------------------------ time
     def backoff_duration(self, pinfo: QueuedPodInfo) -> float:
@@ -248,9 +297,9 @@ class SchedulingQueue:
             if self.backoff_expiry(pinfo) <= now:
                 del self._backoff[key]
                 self._push_active(pinfo)
-        for key, pinfo in list(self._unschedulable.items()):
+        for key, pinfo in self._unschedulable.items():
             if now - pinfo.timestamp >= self.max_unschedulable_duration:
-                del self._unschedulable[key]
+                self._unschedulable.pop(key)
                 self._requeue_after_move(pinfo)
 
     async def run(self, interval: float = 1.0) -> None:

@@ -8,9 +8,17 @@ import functools
 from collections.abc import Sequence
 
 from podplane.api.core.v1 import core_pb2
+from scheduler.framework import cluster_events as ce
 from scheduler.framework.interfaces import PluginArgs
 from scheduler.framework.node_table import Bools, Ints, NodeTable
-from scheduler.framework.resources import CPU, EPHEMERAL_STORAGE, MEMORY, Resource
+from scheduler.framework.resources import (
+    CPU,
+    EPHEMERAL_STORAGE,
+    MEMORY,
+    Resource,
+    node_allocatable,
+    pod_requests_pair,
+)
 from scheduler.framework.status import SUCCESS, Status
 from scheduler.framework.types import CycleState, NodeInfo
 from scheduler.plugins.noderesources import resource_allocation
@@ -57,6 +65,12 @@ class NodeResourcesFit:
         self.resources = resources
         self._scorer = least_allocated_scorer(resources)
         self._cpu_memory = resource_allocation.cpu_memory_weights(resources)
+
+    def events_to_register(self) -> tuple[ce.ClusterEventWithHint, ...]:
+        return (
+            ce.ClusterEventWithHint(ce.ASSIGNED_POD_DELETE, _after_pod_deleted),
+            *ce.on_nodes(_after_node_change, ce.NODE_ADD, ce.NODE_UPDATE),
+        )
 
     def pre_filter(self, state: CycleState, pod: core_pb2.Pod) -> Status:
         state.write(_PRE_FILTER_KEY, state.pod_info(pod).requests)
@@ -126,6 +140,34 @@ class NodeResourcesFit:
             ),
         )
         return scores[rows]
+
+
+def _after_pod_deleted(pod: core_pb2.Pod, old: object, new: object) -> ce.QueueingHint:
+    """A bound pod deleted or finished frees its node's resources (isSchedulableAfterPodChange);
+    an unscheduled one held none."""
+    deleted = ce.as_pod(old)
+    if deleted is not None and not deleted.spec.node_name:
+        return ce.QueueingHint.SKIP
+    return ce.QueueingHint.QUEUE
+
+
+def could_hold(request: Resource, node: core_pb2.Node) -> bool:
+    """Whether the node's allocatable, empty, holds the request (kubernetes isFit against a
+    fresh NodeInfo): the most a node change can offer a pod."""
+    allocatable = node_allocatable(node)
+    if allocatable.allowed_pod_number < 1:
+        return False
+    return all(request.get(name) <= allocatable.get(name) for name in request.names())
+
+
+def _after_node_change(pod: core_pb2.Pod, old: object, new: object) -> ce.QueueingHint:
+    """A node added or changed that could hold the pod's requests (isSchedulableAfterNodeChange,
+    which asks the same of any update: a node's allocatable may grow)."""
+    node = ce.as_node(new)
+    if node is None:
+        return ce.QueueingHint.QUEUE
+    fits = could_hold(pod_requests_pair(pod)[0], node)
+    return ce.QueueingHint.QUEUE if fits else ce.QueueingHint.SKIP
 
 
 def new(args: PluginArgs) -> NodeResourcesFit:

@@ -185,15 +185,58 @@ class PodTopologySpread:
         key = _selector_key(selector)
         return [Constraint(d.max_skew, d.topology_key, selector, 1, key) for d in defaults]
 
-    def events_to_register(self) -> tuple[str, ...]:
+    def events_to_register(self) -> tuple[cluster_events.ClusterEventWithHint, ...]:
         return (
-            cluster_events.ASSIGNED_POD_ADD,
-            cluster_events.ASSIGNED_POD_UPDATE,
-            cluster_events.ASSIGNED_POD_DELETE,
-            cluster_events.NODE_ADD,
-            cluster_events.NODE_UPDATE,
-            cluster_events.NODE_DELETE,
+            *cluster_events.on_nodes(
+                self._after_pod_change,
+                cluster_events.ASSIGNED_POD_ADD,
+                cluster_events.ASSIGNED_POD_UPDATE,
+                cluster_events.ASSIGNED_POD_DELETE,
+            ),
+            *cluster_events.on_nodes(
+                self._after_node_change,
+                cluster_events.NODE_ADD,
+                cluster_events.NODE_UPDATE,
+                cluster_events.NODE_DELETE,
+            ),
         )
+
+    def _after_pod_change(
+        self, pod: core_pb2.Pod, old: object, new: object
+    ) -> cluster_events.QueueingHint:
+        """A bound pod of the pod's namespace that a constraint selects, added or deleted, or
+        relabelled into or out of a selector (isSchedulableAfterPodChange)."""
+        queue, skip = cluster_events.QueueingHint.QUEUE, cluster_events.QueueingHint.SKIP
+        before, after = cluster_events.as_pod(old), cluster_events.as_pod(new)
+        changed = after if after is not None else before
+        if changed is None:
+            return queue
+        if changed.metadata.namespace != pod.metadata.namespace:
+            return skip
+        if before is not None and after is not None:
+            if before.metadata.labels == after.metadata.labels:
+                return skip
+        hard = self._constraints(pod, DO_NOT_SCHEDULE)
+        if not hard:
+            return queue
+        for p in (before, after):
+            if p is not None and any(c.selects(p) for c in hard):
+                return queue
+        return skip
+
+    def _after_node_change(
+        self, pod: core_pb2.Pod, old: object, new: object
+    ) -> cluster_events.QueueingHint:
+        """A node added, changed or deleted that has every constraint's topology key
+        (isSchedulableAfterNodeChange): one without is in no domain the constraints count."""
+        node = cluster_events.as_node(new) or cluster_events.as_node(old)
+        if node is None:
+            return cluster_events.QueueingHint.QUEUE
+        hard = self._constraints(pod, DO_NOT_SCHEDULE)
+        labels = node.metadata.labels
+        if all(c.topology_key in labels for c in hard):
+            return cluster_events.QueueingHint.QUEUE
+        return cluster_events.QueueingHint.SKIP
 
     # ------------------------------------------------------------------ filtering
     def pre_filter(self, state: CycleState, pod: core_pb2.Pod) -> Status:

@@ -104,8 +104,8 @@ class VolumeBinding:
         self.binder = Binder(self.claims, self.volumes, classes.get)
         self.bind_timeout = bind_timeout
 
-    def events_to_register(self) -> tuple[str, ...]:
-        return (
+    def events_to_register(self) -> tuple[cluster_events.ClusterEventWithHint, ...]:
+        events = (
             cluster_events.PVC_ADD,
             cluster_events.PVC_UPDATE,
             cluster_events.PV_ADD,
@@ -115,6 +115,7 @@ class VolumeBinding:
             cluster_events.NODE_ADD,
             cluster_events.NODE_UPDATE,
         )
+        return tuple(cluster_events.queue_always(event) for event in events)
 
     def pre_filter(self, state: CycleState, pod: core_pb2.Pod) -> Status:
         if not claim_names(pod):

@@ -162,6 +162,8 @@ async def test_a_pod_that_keeps_failing_is_retried_after_1_2_4_8_then_10_seconds
     cluster: Client, scheduler: SchedulerProcess
 ) -> None:
     await add_node(cluster, "small", cpu="1")
+    # Big enough, but for a taint the pods do not tolerate.
+    await add_node(cluster, "tainted", cpu="4", taints=[GPU_TAINT])
     ns = await new_namespace(cluster, "q-")
     await cluster.pods.create(pod_requesting("quiet", ns, "2"))
     await unschedulable(cluster, ns, "quiet")
@@ -171,10 +173,12 @@ async def test_a_pod_that_keeps_failing_is_retried_after_1_2_4_8_then_10_seconds
     assert len(attempt_times(scheduler.log(), ns, "quiet")) == 1
     assert await scheduler.sample("scheduler_pending_pods", queue="unschedulable") == 1
 
-    # From now on a node changes every TICK (a label): each change sends a failed pod to
-    # back-off, and it is tried again as soon as its back-off is over.
+    # From now on the tainted node changes every TICK (a label): NodeResourcesFit, which
+    # rejected the pods on the small node, says a change of a node that could hold them may
+    # help (its queueing hint), so each change sends a failed pod to back-off, and it is tried
+    # again as soon as its back-off is over.
     async def churn() -> None:
-        node = await cluster.nodes.get("small")
+        node = await cluster.nodes.get("tainted")
         for i in range(10_000):
             node.metadata.labels["tick"] = str(i)
             node = await cluster.nodes.update(node)

@@ -1,6 +1,8 @@
-"""Which cluster events bring a pod back from the unschedulable pods, by the plugins that rejected
-it (kubernetes EventsToRegister): a pod bound or relabelled wakes pods waiting on inter-pod affinity
-or topology spread but not pods that lacked cpu; a deleted pod or a new node wakes everyone."""
+"""Which cluster events bring a pod back from the unschedulable pods (kubernetes EventsToRegister
+with queueing hints): only the plugins that rejected the pod are asked, and only if they registered
+for the event, and each answers from the objects before and after the change whether it may help
+this pod: a pod bound wakes the pods whose affinity it satisfies or whose spread it changes, not a
+pod that lacked cpu; a node added wakes a pod its labels, taints and size let in."""
 
 from __future__ import annotations
 
@@ -20,23 +22,37 @@ from tests.unit.scheduler import placementtest as pt
 from tests.unit.scheduler.fakes import FakeClient, copy_of, wait_until
 from tests.unit.scheduler.schedtest import node, pod
 
+TAINT = {"key": "dedicated", "value": "db", "effect": "NoSchedule"}
+
 
 @pytest.fixture
 def handlers() -> EventHandlers:
     fw = Framework(in_tree_registry(), default_profile())
     return EventHandlers(
-        SchedulerCache(), SchedulingQueue(initial_backoff=0), interested=fw.plugins_interested_in
+        SchedulerCache(), SchedulingQueue(initial_backoff=0), hints=fw.queueing_hints
     )
 
 
-async def _park(handlers: EventHandlers, name: str, rejected_by: str) -> core_pb2.Pod:
-    p = pod(name)
+def waiting_pods() -> dict[str, core_pb2.Pod]:
+    """A pod each plugin could have rejected, by that plugin."""
+    return {
+        "InterPodAffinity": pt.with_affinity(
+            pt.pod("affine"), required=[pt.term(match={"app": "db"})]
+        ),
+        "PodTopologySpread": pt.with_spread(pt.pod("spread", {"app": "web"}), match={"app": "web"}),
+        "NodePorts": pt.with_host_ports(pt.pod("port-80"), (80, "TCP", "")),
+        "NodeResourcesFit": pod("hungry", cpu="6"),
+        "NodeAffinity": pod("zone-b", node_selector={"zone": "b"}),
+        "TaintToleration": pod("intolerant"),
+    }
+
+
+async def _park(handlers: EventHandlers, p: core_pb2.Pod, rejected_by: str) -> None:
     handlers.on_pod_add(p)
     pinfo = await handlers.queue.pop()
     pinfo.unschedulable_plugins = {rejected_by}
     handlers.queue.add_unschedulable_if_not_present(pinfo)
     assert handlers.queue.where(p) == "unschedulable"
-    return p
 
 
 def _bound(name: str, **labels: str) -> core_pb2.Pod:
@@ -46,46 +62,75 @@ def _bound(name: str, **labels: str) -> core_pb2.Pod:
 @pytest.mark.parametrize(
     "event, wakes",
     [
-        ("bound-pod-added", {"InterPodAffinity", "PodTopologySpread"}),
-        ("pod-bound", {"InterPodAffinity", "PodTopologySpread"}),
-        ("bound-pod-relabelled", {"InterPodAffinity", "PodTopologySpread"}),
-        ("node-deleted", {"PodTopologySpread"}),
+        ("bound-pod-added-that-affinity-selects", {"InterPodAffinity"}),
+        ("bound-pod-added-that-spread-counts", {"PodTopologySpread"}),
+        ("bound-pod-added-that-nobody-cares-about", set()),
+        ("pod-bound-that-affinity-selects", {"InterPodAffinity"}),
+        ("bound-pod-relabelled-web-to-db", {"InterPodAffinity", "PodTopologySpread"}),
+        ("bound-pod-with-port-80-deleted", {"PodTopologySpread", "NodePorts", "NodeResourcesFit"}),
+        ("unbound-pod-deleted", set()),
+        ("node-with-a-zone-deleted", {"PodTopologySpread"}),
         (
-            "bound-pod-deleted",
-            {"InterPodAffinity", "PodTopologySpread", "NodePorts", "NodeResourcesFit"},
+            "big-node-in-zone-b-added",
+            {
+                "InterPodAffinity",
+                "PodTopologySpread",
+                "NodePorts",
+                "NodeResourcesFit",
+                "NodeAffinity",
+                "TaintToleration",
+            },
         ),
-        ("node-added", {"InterPodAffinity", "PodTopologySpread", "NodePorts", "NodeResourcesFit"}),
+        (
+            "small-tainted-node-in-zone-a-added",
+            {"InterPodAffinity", "PodTopologySpread", "NodePorts"},
+        ),
+        ("node-untainted", {"TaintToleration", "PodTopologySpread"}),
+        ("node-relabelled-to-zone-b", {"NodeAffinity", "InterPodAffinity", "PodTopologySpread"}),
     ],
 )
 async def test_events_wake_the_pods_whose_rejections_they_may_undo(
     handlers: EventHandlers, event: str, wakes: set[str]
 ) -> None:
-    handlers.on_node_add(node("n1"))
-    handlers.on_node_add(node("n2"))
-    existing = _bound("existing", app="web")
+    handlers.on_node_add(node("n1", labels={"zone": "a"}))
+    tainted = node("n2", labels={"zone": "a"}, taints=[TAINT])
+    handlers.on_node_add(tainted)
+    existing = pt.with_host_ports(_bound("existing", app="web"), (80, "TCP", ""))
     handlers.on_pod_add(existing)
-    parked = {
-        plugin: await _park(handlers, f"rejected-by-{plugin.lower()}", plugin)
-        for plugin in ("InterPodAffinity", "PodTopologySpread", "NodePorts", "NodeResourcesFit")
-    }
-    if event == "bound-pod-added":
-        handlers.on_pod_add(_bound("newcomer"))
-    elif event == "pod-bound":
-        pending = pt.pod("pending")
+    parked = waiting_pods()
+    for plugin, p in parked.items():
+        await _park(handlers, p, plugin)
+    if event == "bound-pod-added-that-affinity-selects":
+        handlers.on_pod_add(_bound("db", app="db"))
+    elif event == "bound-pod-added-that-spread-counts":
+        handlers.on_pod_add(_bound("web-2", app="web"))
+    elif event == "bound-pod-added-that-nobody-cares-about":
+        handlers.on_pod_add(_bound("other", app="other"))
+    elif event == "pod-bound-that-affinity-selects":
+        pending = pt.pod("pending", {"app": "db"})
         handlers.on_pod_add(pending)
         bound = copy_of(pending)
         bound.spec.node_name = "n1"
         handlers.on_pod_update(pending, bound)
-    elif event == "bound-pod-relabelled":
+    elif event == "bound-pod-relabelled-web-to-db":
         relabelled = copy_of(existing)
         relabelled.metadata.labels["app"] = "db"
         handlers.on_pod_update(existing, relabelled)
-    elif event == "node-deleted":
-        handlers.on_node_delete(node("n2"))
-    elif event == "bound-pod-deleted":
+    elif event == "bound-pod-with-port-80-deleted":
         handlers.on_pod_delete(existing)
+    elif event == "unbound-pod-deleted":
+        # Deleted before any attempt: it was never in the cache, and frees nothing.
+        handlers.on_pod_delete(pt.pod("never-scheduled"))
+    elif event == "node-with-a-zone-deleted":
+        handlers.on_node_delete(tainted)
+    elif event == "big-node-in-zone-b-added":
+        handlers.on_node_add(node("n3", cpu="8", labels={"zone": "b"}))
+    elif event == "small-tainted-node-in-zone-a-added":
+        handlers.on_node_add(node("n3", cpu="2", labels={"zone": "a"}, taints=[TAINT]))
+    elif event == "node-untainted":
+        handlers.on_node_update(tainted, node("n2", labels={"zone": "a"}))
     else:
-        handlers.on_node_add(node("n3"))
+        handlers.on_node_update(node("n1", labels={"zone": "a"}), node("n1", labels={"zone": "b"}))
     woken = {plugin for plugin, p in parked.items() if handlers.queue.where(p) != "unschedulable"}
     assert woken == wakes
 
@@ -93,18 +138,37 @@ async def test_events_wake_the_pods_whose_rejections_they_may_undo(
 async def test_an_event_during_the_attempt_sends_the_pod_to_back_off(
     handlers: EventHandlers,
 ) -> None:
-    """A pod bound while another was being tried may be what it waited for: try again soon."""
+    """A pod bound while another was being tried may be what it waited for: try again soon;
+    one that cannot help it (it lacked cpu) leaves it among the unschedulable pods."""
     handlers.on_node_add(node("n1"))
-    for name in ("affine", "hungry"):
-        handlers.on_pod_add(pod(name))
+    affine = pt.with_affinity(pt.pod("affine"), required=[pt.term(match={"app": "db"})])
+    handlers.on_pod_add(affine)
+    handlers.on_pod_add(pod("hungry", cpu="6"))
     first, second = await handlers.queue.pop(), await handlers.queue.pop()
-    handlers.on_pod_add(_bound("newcomer"))
+    handlers.on_pod_add(_bound("db", app="db"))
     first.unschedulable_plugins = {"InterPodAffinity"}
     second.unschedulable_plugins = {"NodeResourcesFit"}
     handlers.queue.add_unschedulable_if_not_present(first)
     handlers.queue.add_unschedulable_if_not_present(second)
     assert handlers.queue.where(first.pod) == "backoff"
     assert handlers.queue.where(second.pod) == "unschedulable"
+
+
+async def test_an_event_before_the_attempt_does_not_count_for_it(
+    handlers: EventHandlers,
+) -> None:
+    """Only what happens while a pod is in flight can have been missed by its attempt."""
+    handlers.on_node_add(node("n1"))
+    handlers.on_pod_add(pod("early"))
+    early = await handlers.queue.pop()
+    affine = pt.with_affinity(pt.pod("affine"), required=[pt.term(match={"app": "db"})])
+    handlers.on_pod_add(affine)
+    handlers.on_pod_add(_bound("db", app="db"))  # while "early" is in flight, before "affine"
+    late = await handlers.queue.pop()
+    late.unschedulable_plugins = {"InterPodAffinity"}
+    handlers.queue.add_unschedulable_if_not_present(late)
+    assert handlers.queue.where(affine) == "unschedulable"
+    handlers.queue.done(early.pod)
 
 
 @pytest.fixture

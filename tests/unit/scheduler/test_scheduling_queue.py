@@ -10,6 +10,7 @@ import pytest
 
 from podplane.api.core.v1 import core_pb2
 from scheduler.backend.queue.scheduling_queue import QueueClosed, SchedulingQueue
+from scheduler.framework.cluster_events import PluginHint, QueueingHint
 from tests.unit.scheduler.schedtest import pod
 
 
@@ -200,3 +201,35 @@ async def test_a_deleted_pod_leaves_every_queue(queue: SchedulingQueue) -> None:
     queue.add(p)
     queue.delete(p)
     assert queue.where(p) is None and queue.pending()["active"] == 0
+
+
+async def test_an_event_asks_only_about_the_pods_its_plugins_rejected(
+    queue: SchedulingQueue,
+) -> None:
+    """The waiting pods are indexed by the plugins that rejected them: an event only the plugin
+    "Spread" registered for asks its hint about the one pod "Spread" rejected, not about the
+    hundred "Fit" rejected (a scheduler binding hundreds of pods a second with a thousand
+    waiting), and a hint that answers QUEUE moves the pod; one that answers SKIP leaves it."""
+    asked: list[str] = []
+
+    def hint(p: core_pb2.Pod, old: Any, new: Any) -> QueueingHint:
+        asked.append(p.metadata.name)
+        return QueueingHint.QUEUE if new == "helps" else QueueingHint.SKIP
+
+    queue.queueing_hints = {"PodAdded": (PluginHint("Spread", hint),)}
+    names = ["spread", *(f"fit-{i}" for i in range(100))]
+    for name in names:
+        queue.add(pod(name))
+    for _ in names:
+        pinfo = await queue.pop()
+        pinfo.unschedulable_plugins = {"Spread" if pinfo.pod.metadata.name == "spread" else "Fit"}
+        queue.add_unschedulable_if_not_present(pinfo)
+    queue.move_all_to_active_or_backoff("PodAdded", None, "does not help")
+    assert asked == ["spread"]
+    assert queue.pending()["unschedulable"] == 101
+    queue.move_all_to_active_or_backoff("PodAdded", None, "helps")
+    assert queue.where(pod("spread")) == "backoff"
+    assert queue.pending()["unschedulable"] == 100
+    queue.move_all_to_active_or_backoff("NodeAdded")  # no plugin registered: nobody asked
+    assert asked == ["spread", "spread"]
+    assert queue.pending()["unschedulable"] == 100
