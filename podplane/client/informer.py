@@ -113,6 +113,13 @@ class Informer(Generic[T]):
     def by_index(self, name: str, value: str) -> builtins.list[T]:
         return [self._cache[k] for k in self._indices[name].get(value, ())]
 
+    def by_namespace(self, namespace: str) -> builtins.list[T]:
+        """The objects of one namespace (client-go's lister.Namespace(ns).List), from the
+        namespace index, made the first time anyone asks."""
+        if NAMESPACE_INDEX not in self._indexers:
+            self.add_index(NAMESPACE_INDEX, namespace_of)
+        return self.by_index(NAMESPACE_INDEX, namespace)
+
     def add_handler(
         self,
         on_add: AddHandler[T] | None = None,

@@ -28,6 +28,9 @@ class StaticLister(Generic[M]):
     def list(self) -> builtins.list[M]:
         return list(self.objects.values())
 
+    def by_namespace(self, namespace: str) -> builtins.list[M]:
+        return [o for key, o in self.objects.items() if key.startswith(f"{namespace}/")]
+
 
 class StaticListers:
     def __init__(self, objects: Mapping[str, Iterable[Message]] | None = None) -> None:

@@ -149,6 +149,11 @@ class Lister(Protocol[M_co]):
 
     def list(self) -> Sequence[M_co]: ...
 
+    def by_namespace(self, namespace: str) -> Sequence[M_co]:
+        """The objects of one namespace (a namespaced kind's), as client-go's namespace
+        lister: from an index, not a pass over every object."""
+        ...
+
 
 class Handle(Protocol):
     """What the framework gives the plugins that need more than the pod and the nodes

@@ -71,3 +71,20 @@ def test_an_index_added_late_covers_what_is_cached() -> None:
     i._store(pod("a", "data"))
     i.add_index(INDEX, claims_of)
     assert names(i, "data") == ["a"]
+
+
+def test_by_namespace_indexes_on_first_ask_and_follows_the_cache() -> None:
+    """The namespaced lister the scheduler's default spread reads the Services of a pod's
+    namespace from: the index is made the first time it is asked for, over what is cached,
+    and then kept as objects come and go."""
+    i = informer()
+    i._store(pod("a"))
+    other = pod("b")
+    other.metadata.namespace = "other"
+    i._store(other)
+    assert [p.metadata.name for p in i.by_namespace("default")] == ["a"]
+    i._store(pod("c"))
+    i._remove(object_key(pod("a")))
+    assert [p.metadata.name for p in i.by_namespace("default")] == ["c"]
+    assert [p.metadata.name for p in i.by_namespace("other")] == ["b"]
+    assert i.by_namespace("none") == []
