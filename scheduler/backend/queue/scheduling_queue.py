@@ -19,14 +19,24 @@ import logging
 import time
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 from podplane.api.core.v1 import core_pb2
 from scheduler.backend.queue.nominator import Nominator
+from scheduler.backend.queue.queued_pod_info import QueuedPodInfo, pod_key
 from scheduler.backend.queue.unschedulable_pods import UnschedulablePods
 from scheduler.framework.cluster_events import PluginHint, QueueingHint
 from scheduler.framework.types import pod_priority
+
+__all__ = [
+    "DEFAULT_INITIAL_BACKOFF",
+    "DEFAULT_MAX_BACKOFF",
+    "DEFAULT_MAX_UNSCHEDULABLE_DURATION",
+    "QueueClosed",
+    "QueuedPodInfo",
+    "SchedulingQueue",
+    "pod_key",
+]
 
 log = logging.getLogger(__name__)
 
@@ -38,31 +48,6 @@ DEFAULT_MAX_UNSCHEDULABLE_DURATION = 300.0
 
 class QueueClosed(Exception):
     pass
-
-
-def pod_key(pod: core_pb2.Pod) -> str:
-    return f"{pod.metadata.namespace}/{pod.metadata.name}"
-
-
-@dataclass
-class QueuedPodInfo:
-    pod: core_pb2.Pod
-    # When the pod last entered the queue: orders equal priorities and starts its back-off.
-    timestamp: float
-    initial_attempt_timestamp: float | None = None
-    attempts: int = 0
-    # The plugins that rejected the pod on its last attempt.
-    unschedulable_plugins: set[str] = field(default_factory=set)
-    _seq: int = 0
-    # When the pod first entered the queue (the start of the scheduling SLI).
-    first_enqueued: float = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.first_enqueued = self.timestamp
-
-    @property
-    def key(self) -> str:
-        return pod_key(self.pod)
 
 
 class SchedulingQueue:

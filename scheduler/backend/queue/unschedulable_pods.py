@@ -5,10 +5,8 @@ rather than looking at every waiting pod on every pod bound."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from scheduler.backend.queue.scheduling_queue import QueuedPodInfo
+from scheduler.backend.queue.queued_pod_info import QueuedPodInfo
 
 
 class UnschedulablePods:
