@@ -84,13 +84,15 @@ class Scheduler:
         metrics.track_queue(self.queue)
         self.algorithm = SchedulingAlgorithm(framework, rng)
         name = framework.scheduler_name
-        # Queued, dropped beyond 1000, as kube-scheduler's broadcaster.
+        # Queued, dropped beyond 1000, repeats counted as an EventSeries: kube-scheduler's
+        # events.k8s.io broadcaster.
         self.events = EventRecorder(
             client,
             name,
             instance=f"{name}-{socket.gethostname()}",
             max_queued=1000,
             stream=event_stream,
+            series=True,
         )
         self.handlers = EventHandlers(
             self.cache, self.queue, name, hints=framework.queueing_hints

@@ -1,7 +1,12 @@
 """Records Events about objects ("Scheduled", "FailedScheduling", "Pulled", "Started"), the way
 kubectl describe shows them. A repeat of the same event bumps the count and lastTimestamp of the one
 already written instead of writing another (client-go's EventCorrelator, simplified). Writes happen
-in the background; a failed write is logged and dropped, as client-go does."""
+in the background; a failed write is logged and dropped, as client-go does.
+
+With `series=True` a recorder counts repeats as client-go's events.k8s.io recorder does
+(tools/events, event_broadcaster.go), which kube-scheduler uses: the second occurrence turns the
+event into an EventSeries written once, later ones only count in memory, and the counts reach the
+apiserver every REFRESH_INTERVAL and when a series ends (FINISH_TIME unobserved)."""
 
 from __future__ import annotations
 
@@ -11,7 +16,8 @@ import logging
 import math
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine, Hashable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
 
@@ -22,6 +28,7 @@ from podplane.api.meta.v1 import meta_pb2
 from podplane.apimachinery import timeutil
 from podplane.apimachinery.meta import accessor, object_meta
 from podplane.client.clientset import Client
+from podplane.client.resource_client import is_not_found
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +44,25 @@ MAX_STREAMED_IN_FLIGHT = 256
 # an event starts at once. Short enough that a batch (10 events at 500 a second) takes few of the
 # apiserver's seats at once.
 STREAM_BATCH_INTERVAL = 0.02
+# client-go tools/events (event_broadcaster.go, unchanged since 2018 and in 1.31): a series
+# unobserved for finishTime (6 min) is written a last time and forgotten, checked every
+# finishTime; the cached series are written every refreshTime, which is 30 minutes, not seconds.
+FINISH_TIME = 6 * 60.0
+REFRESH_INTERVAL = 30 * 60.0
+
+# Which events are one series (client-go's getKey): type, action, reason, and the regarding
+# reference whole, resourceVersion included; not the note, so a series keeps its first note. The
+# reporting controller and instance, and the related object (none here), are the recorder's own.
+SeriesKey = tuple[str, str, str, str, str, str, str, str, str]
+
+
+@dataclass
+class _Series:
+    """An event the recorder has sent, and what it knows about it since."""
+
+    event: core_pb2.Event  # the event with the series as observed (count, lastObservedTime)
+    observed: float  # the clock's time of the last occurrence
+    written: int  # the series count last written (1: the event as created)
 
 
 class EventCreator(Protocol):
@@ -56,6 +82,10 @@ class EventRecorder:
         instance: str = "",
         max_queued: int | None = None,
         stream: Callable[[Client], EventCreator] | None = None,
+        series: bool = False,
+        clock: Callable[[], float] = time.time,
+        refresh_interval: float = REFRESH_INTERVAL,
+        finish_time: float = FINISH_TIME,
     ) -> None:
         """With `max_queued`, events are written from a queue that holds that many, and dropped
         while it is full, as client-go's event broadcaster does (tools/events: maxQueuedEvents
@@ -64,7 +94,15 @@ class EventRecorder:
         event. They are written one at a time, or, with `stream` (EventStream), new ones are
         created over an event stream up to MAX_STREAMED_IN_FLIGHT at a time: each still its own
         Create, but those queued together (STREAM_BATCH_INTERVAL) go in one stream message
-        instead of a call each. Without `max_queued`, each event is written at once."""
+        instead of a call each. Without `max_queued`, each event is written at once.
+
+        With `series`, events are made as the events.k8s.io recorder makes them (eventTime,
+        action, reportingController and reportingInstance, no source, count or first and last
+        timestamps; the apiserver refuses such an event without an `instance` or an action),
+        and repeats counted as an EventSeries (see the module's docstring); `clock`
+        (seconds since the epoch) stamps and ages them, and the series are written every
+        `refresh_interval` s and once unobserved for `finish_time` s by a task the recorder owns
+        until close()."""
         self._client = client
         self.component = component
         self.instance = instance
@@ -80,7 +118,13 @@ class EventRecorder:
         self._seen: OrderedDict[tuple[str, str, str, str], core_pb2.Event] = OrderedDict()
         self._tasks: set[asyncio.Task[None]] = set()
         # The latest write per key: a repeat waits for it, so that a burst counts up, not races.
-        self._latest: dict[tuple[str, str, str, str], asyncio.Task[None]] = {}
+        self._latest: dict[Hashable, asyncio.Task[None]] = {}
+        self._series_on = series
+        self._clock = clock
+        self.refresh_interval = refresh_interval
+        self.finish_time = finish_time
+        self._series: dict[SeriesKey, _Series] = {}
+        self._series_keeper: asyncio.Task[None] | None = None
         # The last second stamped on an event, and its text: formatted once a second.
         self._stamp: tuple[int, str] = (-1, "")
 
@@ -100,12 +144,32 @@ class EventRecorder:
         obj: Message,
         action: str,
         done: Callable[[], None] | None = None,
-    ) -> None:
+    ) -> asyncio.Task[None] | None:
         """Writes in a task of its own, after the one still in flight for the same key;
-        `done` is called once it has finished."""
-        task = asyncio.get_running_loop().create_task(
-            self._write(self._latest.get(key), key, obj, action)
-        )
+        `done` is called once it has finished. A repeat a series only counts writes nothing."""
+        if not self._series_on:
+            return self._chain(key, lambda before: self._write(before, key, obj, action), done)
+        observed = self._observe(key, obj, action)
+        if observed is None:
+            if done is not None:
+                done()
+            return None
+        series_key, event = observed
+        return self._start_series_write(series_key, event, done)
+
+    def _start_series_write(
+        self, key: SeriesKey, event: core_pb2.Event, done: Callable[[], None] | None = None
+    ) -> asyncio.Task[None]:
+        return self._chain(key, lambda before: self._write_series(before, key, event), done)
+
+    def _chain(
+        self,
+        key: Hashable,
+        write: Callable[[asyncio.Task[None] | None], Coroutine[object, None, None]],
+        done: Callable[[], None] | None = None,
+    ) -> asyncio.Task[None]:
+        """Runs `write` in a task of its own, given the task still in flight for `key`."""
+        task = asyncio.get_running_loop().create_task(write(self._latest.get(key)))
         self._latest[key] = task
         self._tasks.add(task)
 
@@ -117,6 +181,7 @@ class EventRecorder:
                 done()
 
         task.add_done_callback(finished)
+        return task
 
     async def flush(self, timeout: float = 5.0) -> None:
         """Waits for the events being written, up to `timeout` seconds."""
@@ -155,7 +220,10 @@ class EventRecorder:
             item = await queue.get()
             if self._stream is None:
                 try:
-                    await self._write(None, *item)
+                    if not self._series_on:
+                        await self._write(None, *item)
+                    elif (task := self._start_write(*item)) is not None:
+                        await asyncio.wait([task])
                 finally:
                     queue.task_done()
                 continue
@@ -183,11 +251,12 @@ class EventRecorder:
         self._start_write(*item, done=done)
 
     async def close(self) -> None:
-        """Stops writing queued events (those not written are dropped) and closes the event
-        stream, if any."""
-        if self._writer is not None:
-            self._writer.cancel()
-            await asyncio.gather(self._writer, return_exceptions=True)
+        """Stops writing queued events (those not written are dropped) and the series' refresh,
+        and closes the event stream, if any."""
+        for task in (self._writer, self._series_keeper):
+            if task is not None:
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
         if self._stream is not None:
             await self._stream.close()
 
@@ -249,22 +318,9 @@ class EventRecorder:
         self, obj: Message, type_: str, reason: str, message: str, action: str
     ) -> core_pb2.Event:
         now = self._now()
-        involved = accessor(obj)
-        meta = involved.metadata
         return core_pb2.Event(
-            metadata=meta_pb2.ObjectMeta(
-                namespace=meta.namespace or "default",
-                # Kubernetes names events <object>.<hex nanoseconds>.
-                name=f"{meta.name}.{time.time_ns():x}",
-            ),
-            involved_object=core_pb2.ObjectReference(
-                kind=involved.kind or "Pod",
-                api_version=involved.api_version or "v1",
-                namespace=meta.namespace,
-                name=meta.name,
-                uid=meta.uid,
-                resource_version=meta.resource_version,
-            ),
+            metadata=_event_meta(obj),
+            involved_object=_reference(obj),
             reason=reason,
             message=message,
             type=type_,
@@ -276,3 +332,161 @@ class EventRecorder:
             reporting_instance=self.instance,
             action=action,
         )
+
+    # ------------------------------------------------------------------ series (events.k8s.io)
+    def _observe(
+        self, key: tuple[str, str, str, str], obj: Message, action: str
+    ) -> tuple[SeriesKey, core_pb2.Event] | None:
+        """One occurrence counted (recordToSink): the event to write, the first and the second
+        time, or None when the series it repeats only counts it until the next refresh."""
+        if self._series_keeper is None:
+            self._series_keeper = asyncio.get_running_loop().create_task(self._keep_series())
+        _, type_, reason, message = key
+        ref = _reference(obj)
+        series_key = (
+            type_,
+            action,
+            reason,
+            ref.kind,
+            ref.api_version,
+            ref.namespace,
+            ref.name,
+            ref.uid,
+            ref.resource_version,
+        )
+        now = self._clock()
+        known = self._series.get(series_key)
+        if known is None:
+            event = core_pb2.Event(
+                metadata=_event_meta(obj),
+                involved_object=ref,
+                reason=reason,
+                message=message,
+                type=type_,
+                event_time=_micro_time(now),
+                reporting_component=self.component,
+                reporting_instance=self.instance,
+                action=action,
+            )
+            self._series[series_key] = _Series(event, now, written=1)
+            return series_key, _copy(event)
+        first_repeat = not known.event.HasField("series")
+        known.observed = now
+        series = known.event.series
+        series.count = 2 if first_repeat else series.count + 1
+        series.last_observed_time = _micro_time(now)
+        return (series_key, _copy(known.event)) if first_repeat else None
+
+    async def _write_series(
+        self, before: asyncio.Task[None] | None, key: SeriesKey, event: core_pb2.Event
+    ) -> None:
+        """Creates a new event (over the stream, if any); writes a series over the event it
+        counts, unconditionally, or creates it again when it is gone (recordEvent)."""
+        if before is not None:
+            await asyncio.wait([before])
+        try:
+            if not event.HasField("series"):
+                if self._stream is not None:
+                    await self._stream.create(event)
+                else:
+                    await self._client.events.create(event)
+            else:
+                try:
+                    await self._client.events.update(event)
+                except Exception as e:
+                    if not is_not_found(e):
+                        raise
+                    await self._client.events.create(event)
+            known = self._series.get(key)
+            if known is not None and known.event.metadata.name == event.metadata.name:
+                known.written = max(known.written, event.series.count)
+        except Exception as e:  # noqa: BLE001 - events are best effort
+            ref = event.involved_object
+            log.warning(
+                "could not record event %s %s for %s/%s: %s",
+                event.type,
+                event.reason,
+                ref.namespace,
+                ref.name,
+                e,
+            )
+
+    async def refresh_series(self) -> None:
+        """Writes the series observed since they were last written (refreshExistingEventSeries).
+        Kubernetes rewrites every series it holds each refreshTime; one unobserved since its
+        last write would be written with the count and lastObservedTime the stored event already
+        has, so a reader (kubectl get events, a watch) sees the same event either way: only its
+        resourceVersion would move (in Kubernetes also the event's --event-ttl lease, which
+        podplane's apiserver does not have)."""
+        await self._write_changed([key for key, known in self._series.items() if _changed(known)])
+
+    async def finish_series(self) -> None:
+        """Forgets the events unobserved for `finish_time`, a series written a last time if it
+        changed since its last write (finishSeries): the next occurrence starts a new event."""
+        ended = self._clock() - self.finish_time
+        gone = [key for key, known in self._series.items() if known.observed < ended]
+        await self._write_changed([key for key in gone if _changed(self._series[key])])
+        for key in gone:
+            known = self._series.get(key)
+            if known is not None and known.observed < ended:  # not observed again meanwhile
+                del self._series[key]
+
+    async def _write_changed(self, keys: list[SeriesKey]) -> None:
+        writes = [self._start_series_write(key, _copy(self._series[key].event)) for key in keys]
+        if writes:
+            await asyncio.wait(writes)
+
+    async def _keep_series(self) -> None:
+        """refresh_series every `refresh_interval` and finish_series every `finish_time`, as
+        client-go's two wait.Until loops."""
+        loop = asyncio.get_running_loop()
+        next_refresh = loop.time() + self.refresh_interval
+        next_finish = loop.time() + self.finish_time
+        while True:
+            await asyncio.sleep(max(0.0, min(next_refresh, next_finish) - loop.time()))
+            now = loop.time()
+            if now >= next_finish:
+                next_finish = now + self.finish_time
+                await self.finish_series()
+            if now >= next_refresh:
+                next_refresh = now + self.refresh_interval
+                await self.refresh_series()
+
+
+def _changed(known: _Series) -> bool:
+    return known.event.HasField("series") and known.event.series.count != known.written
+
+
+def _copy(event: core_pb2.Event) -> core_pb2.Event:
+    """What is written is a copy: the cached event counts on while it is in flight."""
+    out = core_pb2.Event()
+    out.CopyFrom(event)
+    return out
+
+
+def _micro_time(seconds: float) -> str:
+    """Kubernetes' MicroTime (eventTime, series.lastObservedTime)."""
+    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _event_meta(obj: Message) -> meta_pb2.ObjectMeta:
+    meta = object_meta(obj)
+    return meta_pb2.ObjectMeta(
+        namespace=meta.namespace or "default",
+        # Kubernetes names events <object>.<hex nanoseconds>.
+        name=f"{meta.name}.{time.time_ns():x}",
+    )
+
+
+def _reference(obj: Message) -> core_pb2.ObjectReference:
+    """The object as an event's involvedObject (regarding), as reference.GetReference makes it."""
+    involved = accessor(obj)
+    meta = involved.metadata
+    return core_pb2.ObjectReference(
+        kind=involved.kind or "Pod",
+        api_version=involved.api_version or "v1",
+        namespace=meta.namespace,
+        name=meta.name,
+        uid=meta.uid,
+        resource_version=meta.resource_version,
+    )

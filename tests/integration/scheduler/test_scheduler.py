@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest_asyncio
+from prometheus_client import REGISTRY
 
 from podplane.apimachinery import quantity
 from podplane.client.clientset import Client
@@ -122,8 +123,12 @@ async def test_pods_are_bound_to_nodes_that_fit(cluster: Client, namespace: str)
     assert event.involved_object.uid == next(
         p.metadata.uid for p in pods if p.metadata.name == "medium"
     )
-    assert event.source.component == event.reporting_component == "default-scheduler"
-    assert event.count == 1 and event.first_timestamp and event.last_timestamp
+    # Made as kube-scheduler's events.k8s.io recorder makes it: eventTime, action and the
+    # reporting controller and instance, none of the core fields events.k8s.io deprecates.
+    assert event.reporting_component == "default-scheduler" and event.action == "Binding"
+    assert event.reporting_instance.startswith("default-scheduler-")
+    assert event.event_time and not event.HasField("series")
+    assert not (event.count or event.first_timestamp or event.source.component)
 
 
 async def test_a_pod_too_big_for_every_node_says_why(cluster: Client, namespace: str) -> None:
@@ -136,7 +141,7 @@ async def test_a_pod_too_big_for_every_node_says_why(cluster: Client, namespace:
     assert (condition.reason, condition.message) == ("Unschedulable", message)
     [event] = await events_for(cluster, namespace, "huge", "FailedScheduling")
     assert (event.type, event.message) == ("Warning", message)
-    assert event.source.component == "default-scheduler"
+    assert event.reporting_component == "default-scheduler"
 
 
 async def test_node_selector_is_obeyed(cluster: Client, namespace: str) -> None:
@@ -207,17 +212,81 @@ async def test_thirty_pods_at_once_never_overcommit(
     pods = await bound_pods(cluster, namespace, 16)
     assert all(cpu <= 4000 for cpu in requested_cpu_by_node(pods).values())
 
-    # The others were tried again; their one FailedScheduling event counts the attempts.
+    # The others were tried again: their FailedScheduling events count the attempts.
     still_pending, _ = await cluster.pods.list_all(namespace, field_selector="spec.nodeName=")
     assert len(still_pending) == 11
 
     async def counted_again() -> bool:
-        [event] = await events_for(
+        events = await events_for(
             cluster, namespace, still_pending[0].metadata.name, "FailedScheduling"
         )
-        return bool(event.count >= 2 and event.last_timestamp >= event.first_timestamp)
+        return sum(e.series.count or 1 for e in events) >= 2
 
-    await eventually(counted_again, timeout=20, what="the FailedScheduling event to count up")
+    await eventually(counted_again, timeout=20, what="the FailedScheduling events to count up")
+
+
+def failed_attempts() -> float:
+    """The in-process scheduler's unschedulable attempts so far (scheduler_schedule_attempts)."""
+    labels = {"result": "unschedulable", "profile": "default-scheduler"}
+    return REGISTRY.get_sample_value("scheduler_schedule_attempts_total", labels) or 0.0
+
+
+async def test_a_pod_tried_again_and_again_has_its_attempts_counted_in_a_series(
+    cluster: Client, namespace: str, scheduler: Scheduler
+) -> None:
+    """kube-scheduler's events.k8s.io recorder counts isomorphic FailedScheduling events in an
+    EventSeries. Isomorphic includes the pod's resourceVersion (the event's regarding reference,
+    client-go's getKey), which the PodScheduled=False written after the first attempt changes:
+    the first attempt has an event of its own, every later one counts in a second event's
+    series, written at its second occurrence and, after that, by the refresh."""
+    before = failed_attempts()
+    created = await cluster.pods.create(new_pod("stubborn", namespace, cpu="16", memory="64Gi"))
+    await unschedulable_condition(cluster, namespace, "stubborn")
+    marked = await cluster.pods.get("stubborn", namespace)
+
+    async def seen_marked() -> bool:
+        cached = scheduler.pods.get(f"{namespace}/stubborn")
+        return cached is not None and cached.metadata.resource_version == (
+            marked.metadata.resource_version
+        )
+
+    await eventually(seen_marked, timeout=10, what="the scheduler to see the pod marked")
+    # Room freed on a node (a bound pod deleted) has the waiting pod tried again, in vain.
+    for i in range(3):
+        tried = failed_attempts()
+        await cluster.pods.create(new_pod(f"filler-{i}", namespace, cpu="100m"))
+        await bound_pods(cluster, namespace, 1)
+        await cluster.pods.delete(f"filler-{i}", namespace, grace_period_seconds=0)
+
+        async def tried_again(tried: float = tried) -> bool:
+            return failed_attempts() > tried
+
+        await eventually(tried_again, timeout=30, what="the waiting pod to be tried again")
+
+    async def counted() -> list[Any] | None:
+        # Between attempts (none in flight), and the series' counts written by the refresh.
+        if scheduler.queue.where(marked) != "unschedulable":
+            return None
+        attempts = int(failed_attempts() - before)
+        await scheduler.events.flush()
+        await scheduler.events.refresh_series()
+        events = await events_for(cluster, namespace, "stubborn", "FailedScheduling")
+        first = [e for e in events if not e.HasField("series")]
+        series = [e for e in events if e.HasField("series")]
+        return (
+            [attempts, first, series]
+            if len(events) == 2 and len(series) == 1 and series[0].series.count == attempts - 1
+            else None
+        )
+
+    attempts, [first], [series] = await eventually(
+        counted, timeout=30, what="the series to count every attempt after the first"
+    )
+    assert attempts >= 4
+    assert first.involved_object.resource_version == created.metadata.resource_version
+    assert series.involved_object.resource_version == marked.metadata.resource_version
+    assert series.series.last_observed_time > series.event_time > first.event_time
+    assert first.message == series.message and first.action == series.action == "Scheduling"
 
 
 async def test_a_waiting_pod_goes_to_a_node_added_later(
@@ -282,7 +351,7 @@ async def test_python_m_scheduler_serves_health_and_stops_on_sigterm(
         [pod] = await bound_pods(cluster, namespace, 1)
         assert pod.metadata.name == "mine"
         [event] = await events_for(cluster, namespace, "mine", "Scheduled")
-        assert event.source.component == "second-scheduler"
+        assert event.reporting_component == "second-scheduler"
     finally:
         code = await asyncio.to_thread(proc.stop, 15)
     log = proc.output()

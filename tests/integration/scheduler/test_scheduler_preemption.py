@@ -120,7 +120,7 @@ async def test_a_high_priority_pod_preempts_a_low_one_and_is_bound_in_its_place(
         return [e for e in events.items if e.reason == "Preempted"]
 
     (event,) = await eventually(preempted_event, 10, what="the Preempted event")
-    assert (event.type, event.message, event.source.component) == (
+    assert (event.type, event.message, event.reporting_component) == (
         "Normal",
         f"Preempted by pod {high.metadata.uid} on node node-a",
         "default-scheduler",
