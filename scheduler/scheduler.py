@@ -94,9 +94,7 @@ class Scheduler:
             stream=event_stream,
             series=True,
         )
-        self.handlers = EventHandlers(
-            self.cache, self.queue, name, hints=framework.queueing_hints
-        )
+        self.handlers = EventHandlers(self.cache, self.queue, name, hints=framework.queueing_hints)
         # The framework's informers when it was given them (its plugins list from the same), or
         # informers of the scheduler's own.
         self.informers = (

@@ -11,7 +11,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 from podplane.api.core.v1 import core_pb2
 
@@ -54,7 +54,7 @@ class QueueingHint(enum.Enum):
 # for an object added, resp. deleted; both None when the event has no object to show, say an
 # assumed pod forgotten). It must answer QUEUE whenever it cannot tell: a wrong SKIP leaves the
 # pod waiting until the five-minute flush.
-QueueingHintFn = Callable[[core_pb2.Pod, Any, Any], QueueingHint]
+QueueingHintFn = Callable[[core_pb2.Pod, object, object], QueueingHint]
 
 
 @dataclass(frozen=True)
@@ -76,11 +76,11 @@ class PluginHint(NamedTuple):
     hint: QueueingHintFn | None
 
 
-def as_node(obj: Any) -> core_pb2.Node | None:
+def as_node(obj: object) -> core_pb2.Node | None:
     return obj if isinstance(obj, core_pb2.Node) else None
 
 
-def as_pod(obj: Any) -> core_pb2.Pod | None:
+def as_pod(obj: object) -> core_pb2.Pod | None:
     return obj if isinstance(obj, core_pb2.Pod) else None
 
 
@@ -89,7 +89,7 @@ def on_nodes(hint: QueueingHintFn, *events: str) -> tuple[ClusterEventWithHint, 
     return tuple(ClusterEventWithHint(event, hint) for event in events)
 
 
-def became(fits: Callable[[core_pb2.Node], bool], old: Any, new: Any) -> QueueingHint:
+def became(fits: Callable[[core_pb2.Node], bool], old: object, new: object) -> QueueingHint:
     """QUEUE when the node now fits (`fits`) and did not before (or was just added): the shape
     of most node hints (a node that already fitted changing cannot help a pod it did not take
     for this plugin's reason). QUEUE too when there is no node to look at."""

@@ -19,7 +19,6 @@ import logging
 import time
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
 
 from podplane.api.core.v1 import core_pb2
 from scheduler.backend.queue.nominator import Nominator
@@ -77,7 +76,7 @@ class SchedulingQueue:
         self._updated_in_flight: set[str] = set()
         self.scheduling_cycle = 0
         # The events of interest since the oldest pod in flight was popped, numbered.
-        self._in_flight_events: deque[tuple[int, str, Any, Any]] = deque()
+        self._in_flight_events: deque[tuple[int, str, object, object]] = deque()
         self._events_recorded = 0
         # Event -> the plugins registered for it and their hints (Framework.queueing_hints).
         # None: no framework told the queue, and every event may help every pod.
@@ -144,7 +143,9 @@ class SchedulingQueue:
         self._updated_in_flight.discard(key)
         self._forget_in_flight_events()
 
-    def move_all_to_active_or_backoff(self, event: str, old: Any = None, new: Any = None) -> None:
+    def move_all_to_active_or_backoff(
+        self, event: str, old: object = None, new: object = None
+    ) -> None:
         """The cluster changed (`event`, the object `old` before and `new` after, None for one
         added or deleted): each unschedulable pod a plugin that registered for the event rejected
         gets another try, after its back-off, if that plugin's hint says the change may help it
@@ -177,7 +178,7 @@ class SchedulingQueue:
             return None
         return self.queueing_hints.get(event, ())
 
-    def _worth_requeuing(self, pinfo: QueuedPodInfo, event: str, old: Any, new: Any) -> bool:
+    def _worth_requeuing(self, pinfo: QueuedPodInfo, event: str, old: object, new: object) -> bool:
         """Whether `event` may make the pod schedulable (kubernetes isPodWorthRequeuing): a pod
         no plugin rejected (an error) is worth it on any event; else a plugin that rejected it
         registered for the event with no hint, or with one that answers QUEUE (or fails)."""
