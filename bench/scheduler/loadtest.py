@@ -205,12 +205,9 @@ async def _measure(
             progress.step("stopping that scheduler (it releases its lease)")
             await asyncio.to_thread(own.scheduler.stop)
             own.scheduler = None
-        rate = (
-            f"{options.rate:g}/s"
-            if options.rate
-            else f"all at once, {options.concurrency} in flight"
+        progress.step(
+            f"creating {measured} {options.workload} pods ({_pace(options)}); waiting for binds"
         )
-        progress.step(f"creating {measured} {options.workload} pods ({rate}); waiting for binds")
         await counts.before(scheduler=not options.create_first)
         if not options.create_first:
             cpu_before.update(cpu_sample(own.pids() if own is not None else {}, options.containers))
@@ -256,6 +253,12 @@ async def _measure(
     finally:
         await phases.stop()  # again, if the first phase failed: nothing is left running
         await phases.clean_up()
+
+
+def _pace(options: Options) -> str:
+    return (
+        f"{options.rate:g}/s" if options.rate else f"all at once, {options.concurrency} in flight"
+    )
 
 
 async def _register(options: Options, progress: Progress, hollow: HollowNodes) -> None:
