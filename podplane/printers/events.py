@@ -9,7 +9,7 @@ from datetime import datetime
 from podplane.api.core.v1 import core_pb2
 from podplane.api.events.v1 import events_pb2
 from podplane.apimachinery import events as conversion
-from podplane.apimachinery.timeutil import human_age
+from podplane.apimachinery.timeutil import human_age, parse
 from podplane.printers.spec import OBJECT_NAME_DOC, Cell, Column, TableSpec
 
 
@@ -45,9 +45,17 @@ def event_source(event: core_pb2.Event) -> str:
     return f"{component}, {instance}" if instance else component
 
 
-def event_sort_key(event: core_pb2.Event) -> str:
-    """Oldest first, by when last seen (kubectl's SortableEvents)."""
-    return str(event.last_timestamp or event.first_timestamp)
+def event_sort_key(event: core_pb2.Event) -> float:
+    """Oldest first, by when last seen (kubectl's SortableEvents, eventTime()): a series' last
+    observation, else lastTimestamp, else eventTime (an events.k8s.io event without a series,
+    which sets no lastTimestamp); parsed, as the two are formatted to different precisions."""
+    when = (
+        event.series.last_observed_time
+        if event.HasField("series")
+        else event.last_timestamp or event.event_time
+    )
+    parsed = parse(when)
+    return parsed.timestamp() if parsed is not None else 0.0
 
 
 def event_row(event: core_pb2.Event, now: datetime) -> list[Cell]:

@@ -12,7 +12,7 @@ from podplane.api.batch.v1 import batch_pb2
 from podplane.api.core.v1 import core_pb2, service_pb2
 from podplane.api.discovery.v1 import discovery_pb2
 from podplane.apimachinery import resources
-from podplane.printers.events import event_source
+from podplane.printers.events import event_sort_key, event_source
 from podplane.printers.registry import table_for
 from podplane.printers.spec import Cell
 from podplane.printers.workloads import job_completions, job_status
@@ -353,3 +353,17 @@ def test_endpoint_slice_cells(
         {"metadata": meta("e"), "addressType": "IPv4", "ports": ports, "endpoints": endpoints},
     )
     assert table_for(resources.ENDPOINT_SLICE).row(eps, NOW)[2:4] == cells
+
+
+def test_events_sort_by_when_last_seen_whichever_api_wrote_them() -> None:
+    """kubectl's SortableEvents: a series' last observation, else lastTimestamp, else eventTime
+    (the scheduler's events.k8s.io events set no lastTimestamp), compared as times, not text."""
+    legacy = core_pb2.Event(last_timestamp="2026-11-28T01:00:02Z")
+    singleton = core_pb2.Event(event_time="2026-11-28T01:00:01.500000Z")
+    series = core_pb2.Event(
+        event_time="2026-11-28T00:59:00.000000Z",
+        series=core_pb2.EventSeries(count=3, last_observed_time="2026-11-28T01:00:02.250000Z"),
+    )
+    same_second = core_pb2.Event(event_time="2026-11-28T01:00:02.100000Z")
+    ordered = sorted([series, legacy, same_second, singleton], key=event_sort_key)
+    assert ordered == [singleton, legacy, same_second, series]
