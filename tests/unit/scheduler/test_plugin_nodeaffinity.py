@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from podplane.api.core.v1 import core_pb2
+from scheduler.framework.node_table import NodeTable
 from scheduler.framework.types import CycleState
 from scheduler.plugins import nodeaffinity
 from tests.unit.scheduler.schedtest import node, node_affinity, node_info, pod
@@ -98,3 +99,24 @@ def test_preferred_terms_rank_nodes() -> None:
 
 def test_pods_without_preferences_skip_scoring() -> None:
     assert nodeaffinity.new({}).pre_score(CycleState(), pod(), []).is_skip
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        [_expr("metadata.name", "In", "node-2")],
+        [_expr("metadata.name", "NotIn", "node-2")],
+        [_expr("metadata.name", "In", "no-such-node")],
+        [_expr("metadata.name", "In", "node-1", "node-2")],  # one value only: matches nothing
+        [_expr("metadata.uid", "In", "node-2")],  # only metadata.name is a field
+    ],
+)
+def test_match_fields_judged_for_the_whole_table_as_node_by_node(
+    fields: list[dict[str, Any]],
+) -> None:
+    """The bulk verdict finds the named node by its row (a DaemonSet's pod at 5000 nodes);
+    it must say what the per-node match says, for every node."""
+    infos = [node_info(node(f"node-{i}", labels=LABELS)) for i in range(4)]
+    required = nodeaffinity.RequiredNodeAffinity.of(pod(affinity=node_affinity(fields=fields)))
+    table = NodeTable(infos)
+    assert required.matches_table(table).tolist() == [required.matches(n) for n in infos]
