@@ -188,9 +188,6 @@ class Framework:
     def events(self) -> EventSink | None:
         return self._events
 
-    def plugins_interested_in(self, event: str) -> frozenset[str]:
-        return frozenset(h.plugin for h in self.queueing_hints.get(event, ()))
-
     @property
     def has_score_plugins(self) -> bool:
         return self._scoring.has_score_plugins

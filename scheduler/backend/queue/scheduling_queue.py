@@ -74,7 +74,6 @@ class SchedulingQueue:
         # Popped pods by key, with the number of events recorded when they were popped.
         self._in_flight: dict[str, int] = {}
         self._updated_in_flight: set[str] = set()
-        self.scheduling_cycle = 0
         # The events of interest since the oldest pod in flight was popped, numbered.
         self._in_flight_events: deque[tuple[int, str, object, object]] = deque()
         self._events_recorded = 0
@@ -213,7 +212,6 @@ class SchedulingQueue:
                 pinfo.attempts += 1
                 if pinfo.initial_attempt_timestamp is None:
                     pinfo.initial_attempt_timestamp = self._clock()
-                self.scheduling_cycle += 1
                 self._in_flight[key] = self._events_recorded
                 return pinfo
             if self._closed:
