@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from podplane.api.core.v1 import core_pb2
-from scheduler.framework.diagnosis import Diagnosis, fit_error_message
+from scheduler.framework.diagnosis import BulkRejections, Diagnosis, fit_error_message
 from scheduler.framework.node_table import Bools, Ints, NodeTable, TableRows
 from scheduler.framework.runtime import Framework, TableFilter
 from scheduler.framework.snapshot import node_named, node_table
@@ -67,7 +67,7 @@ class SchedulingAlgorithm:
             diagnosis.pre_filter_message = status.message
             # Every node has this status, for the PostFilter plugins.
             diagnosis.pre_filter_status = status
-            diagnosis.unschedulable_plugins.add(status.plugin)
+            diagnosis.rejecting_plugins.add(status.plugin)
             return self._unschedulable(len(nodes), diagnosis)
 
         if pod.status.nominated_node_name:
@@ -80,12 +80,12 @@ class SchedulingAlgorithm:
                 if status.is_error:
                     return ScheduleResult(status=status)
                 diagnosis.node_to_status[nominated.name] = status
-                diagnosis.unschedulable_plugins.add(status.plugin)
+                diagnosis.rejecting_plugins.add(status.plugin)
 
         feasible, status = self._find_feasible(state, pod, nodes, diagnosis)
         if status.is_error:
             return ScheduleResult(status=status)
-        evaluated = len(feasible) + len(diagnosis.node_to_status)
+        evaluated = len(feasible) + diagnosis.num_rejected()
         if not feasible:
             return self._unschedulable(len(nodes), diagnosis)
         if len(feasible) == 1 or not self.framework.has_score_plugins:
@@ -172,9 +172,16 @@ class SchedulingAlgorithm:
                 return [], status
             else:
                 diagnosis.node_to_status[node.name] = status
-                diagnosis.unschedulable_plugins.add(status.plugin)
+                diagnosis.rejecting_plugins.add(status.plugin)
         if not remaining and rejected is not None:  # the known rejections among those searched
-            _record_known_rejections(diagnosis, table, start, rejected[:searched], statuses)
+            _record_known_rejections(
+                diagnosis,
+                table,
+                start,
+                rejected[:searched],
+                statuses,
+                pod.status.nominated_node_name or None,
+            )
         self._next_start_node_index = (start + searched) % size
         if singles:
             found.append(np.array(singles, np.int64))
@@ -219,22 +226,21 @@ def _in_search_order(
 
 
 def _record_known_rejections(
-    diagnosis: Diagnosis, table: NodeTable, start: int, rejected: Ints, statuses: list[Status]
+    diagnosis: Diagnosis,
+    table: NodeTable,
+    start: int,
+    rejected: Ints,
+    statuses: list[Status],
+    nominated: str | None,
 ) -> None:
     """The known rejections among the positions searched (`rejected`, from position 0) into
-    `diagnosis`."""
+    `diagnosis`, by row: hundreds of nodes where a filter rules out a whole zone, or every node
+    for a pod no node takes, without a look at each. The pod's `nominated` node, judged before
+    the search, has the later verdict if judged here again (kubernetes NodeToStatus.Set)."""
     known = (rejected >= 0).nonzero()[0]
-    if len(known):
-        # Hundreds of nodes where a filter rules out a whole zone: names and statuses picked out
-        # by row, without a look at each node.
-        codes = rejected[known]
-        diagnosis.node_to_status.update(
-            zip(
-                map(table.names.__getitem__, ((known + start) % len(table)).tolist()),
-                map(statuses.__getitem__, codes.tolist()),
-                strict=True,
-            )
-        )
-        diagnosis.unschedulable_plugins.update(
-            statuses[code].plugin for code in np.unique(codes).tolist()
-        )
+    if not len(known):
+        return
+    bulk = BulkRejections(table, (known + start) % len(table), rejected[known], statuses)
+    diagnosis.bulk = bulk
+    if nominated is not None and bulk.get(nominated) is not None:
+        diagnosis.node_to_status.pop(nominated, None)

@@ -5,63 +5,138 @@ taint {k: v}, 2 Insufficient cpu." and, after a PostFilter (preemption) that cou
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 
+import numpy as np
+
+from scheduler.framework.node_table import Ints, NodeTable
 from scheduler.framework.status import Code, Status
-from scheduler.framework.types import NodeInfo
 
 # The status of a node no filter judged (kubernetes NewDefaultNodeToStatus).
 UNRESOLVABLE = Status(Code.UNSCHEDULABLE_AND_UNRESOLVABLE)
 
 
 @dataclass(frozen=True)
+class BulkRejections:
+    """The nodes the bulk filters rejected in an attempt (runtime.TableFilter), by row of `table`:
+    row rows[i] with statuses[codes[i]]. Kept as rows: a pod no node takes is rejected on every
+    node, 5000 of them, and its message and preemption's search need only the rows and counts;
+    names are looked up when asked for, and a pod that is scheduled never asks."""
+
+    table: NodeTable
+    rows: Ints
+    codes: Ints
+    statuses: list[Status]
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def counts(self) -> list[tuple[Status, int]]:
+        """Each status given, with how many rows have it."""
+        per_code = np.bincount(self.codes, minlength=len(self.statuses)).tolist()
+        return [(s, n) for s, n in zip(self.statuses, per_code, strict=True) if n]
+
+    def plugins(self) -> set[str]:
+        return {s.plugin for s, _ in self.counts()}
+
+    def get(self, name: str) -> Status | None:
+        row = self.table.row_of(name)
+        if row is None:
+            return None
+        code = int(self._code_by_row[row])
+        return self.statuses[code] if code >= 0 else None
+
+    def items(self) -> Iterator[tuple[str, Status]]:
+        return zip(
+            map(self.table.names.__getitem__, self.rows.tolist()),
+            map(self.statuses.__getitem__, self.codes.tolist()),
+            strict=True,
+        )
+
+    @functools.cached_property
+    def _code_by_row(self) -> Ints:
+        by_row = np.full(len(self.table), -1, np.int64)
+        by_row[self.rows] = self.codes
+        return by_row
+
+
+@dataclass(frozen=True)
 class NodeToStatus:
-    """Every node's Filter status: the nodes judged by name; any other has `absent` (the
-    PreFilter's rejection when it turned the pod down before any node was looked at)."""
+    """Every node's Filter status: the nodes judged one by one by name, those judged in bulk by
+    row; any other has `absent` (the PreFilter's rejection when it turned the pod down before any
+    node was looked at)."""
 
     statuses: Mapping[str, Status]
     absent: Status = UNRESOLVABLE
+    bulk: BulkRejections | None = None
 
     def get(self, name: str) -> Status:
-        return self.statuses.get(name, self.absent)
-
-    def nodes_with_code(self, nodes: Iterable[NodeInfo], code: Code) -> list[NodeInfo]:
-        return [n for n in nodes if self.get(n.name).code is code]
+        status = self.statuses.get(name)
+        if status is None and self.bulk is not None:
+            status = self.bulk.get(name)
+        return status if status is not None else self.absent
 
 
 @dataclass
 class Diagnosis:
-    # The status of every node that was filtered out, by node name.
+    # The status of every node a filter ruled out one by one, by node name.
     node_to_status: dict[str, Status] = field(default_factory=dict)
+    # The nodes the filters that judge in bulk ruled out (none of them in node_to_status).
+    bulk: BulkRejections | None = None
+    # Statuses of nodes not named, with how many nodes have each (preemption's "not helpful").
+    unnamed: list[tuple[Status, int]] = field(default_factory=list)
     # Set when a PreFilter plugin rejected the pod before any node was looked at.
     pre_filter_message: str = ""
     pre_filter_status: Status | None = None
-    # The plugins that rejected the pod somewhere, so a queue could wake it only for related events.
-    unschedulable_plugins: set[str] = field(default_factory=set)
+    # The plugins that rejected the pod one by one or before any node (with bulk's, in
+    # unschedulable_plugins).
+    rejecting_plugins: set[str] = field(default_factory=set)
     # What the PostFilter plugins (preemption) said when they could not make room.
     post_filter_message: str = ""
     # The nodes of the snapshot the attempt ran against.
     num_all_nodes: int = 0
 
+    @property
+    def unschedulable_plugins(self) -> set[str]:
+        """The plugins that rejected the pod somewhere, so the queue wakes it only for the events
+        that concern them."""
+        if self.bulk is None:
+            return set(self.rejecting_plugins)
+        return self.rejecting_plugins | self.bulk.plugins()
+
+    def num_rejected(self) -> int:
+        return len(self.node_to_status) + (len(self.bulk) if self.bulk is not None else 0)
+
     def node_statuses(self) -> NodeToStatus:
         if self.pre_filter_status is not None:
             return NodeToStatus({}, self.pre_filter_status)
-        return NodeToStatus(self.node_to_status)
+        return NodeToStatus(self.node_to_status, bulk=self.bulk)
+
+    def status_counts(self) -> list[tuple[Status, int]]:
+        """Each status given to a node, with how many nodes have it."""
+        counts = _by_identity(self.node_to_status.values())
+        if self.bulk is not None:
+            counts += self.bulk.counts()
+        return counts + self.unnamed
 
 
-def reason_counts(statuses: Collection[Status]) -> Counter[str]:
-    """How many of `statuses` give each reason. The nodes a filter rules out share a few Status
-    objects (a plugin's verdict on a whole zone, say): they are counted by identity, at C speed,
-    and each distinct one's reasons added once with its count. Counting each node's reasons
-    one by one cost 30 ms a message at 5000 nodes, three messages per unschedulable attempt."""
+def _by_identity(statuses: Collection[Status]) -> list[tuple[Status, int]]:
+    """`statuses` counted by identity, at C speed: the nodes a filter rules out share a few Status
+    objects (a plugin's verdict on a whole zone, say)."""
     values = list(statuses)
     per_status = Counter(map(id, values))
     distinct = dict(zip(map(id, values), values, strict=True))
+    return [(distinct[identity], n) for identity, n in per_status.items()]
+
+
+def reason_counts(counted: list[tuple[Status, int]]) -> Counter[str]:
+    """How many nodes give each reason, from each status's count."""
     counts: Counter[str] = Counter()
-    for identity, n in per_status.items():
-        for reason in distinct[identity].reasons:
+    for status, n in counted:
+        for reason in status.reasons:
             counts[reason] += n
     return counts
 
@@ -73,7 +148,7 @@ def fit_error_message(num_all_nodes: int, diagnosis: Diagnosis) -> str:
     if diagnosis.pre_filter_message:
         message += f" {diagnosis.pre_filter_message}."
     else:
-        counts = reason_counts(diagnosis.node_to_status.values())
+        counts = reason_counts(diagnosis.status_counts())
         histogram = sorted(f"{n} {reason}" for reason, n in counts.items())
         if histogram:
             message += f" {', '.join(histogram)}."
