@@ -68,6 +68,7 @@ class SchedulingAlgorithm:
             # Every node has this status, for the PostFilter plugins.
             diagnosis.pre_filter_status = status
             diagnosis.rejecting_plugins.add(status.plugin)
+            diagnosis.rejecting_plugins.update(state.node_names_plugins)
             return self._unschedulable(len(nodes), diagnosis)
 
         if pod.status.nominated_node_name:
@@ -82,7 +83,10 @@ class SchedulingAlgorithm:
                 diagnosis.node_to_status[nominated.name] = status
                 diagnosis.rejecting_plugins.add(status.plugin)
 
-        feasible, status = self._find_feasible(state, pod, nodes, diagnosis)
+        if state.node_names is not None:
+            feasible, status = self._find_feasible_among(state, pod, nodes, diagnosis)
+        else:
+            feasible, status = self._find_feasible(state, pod, nodes, diagnosis)
         if status.is_error:
             return ScheduleResult(status=status)
         evaluated = len(feasible) + diagnosis.num_rejected()
@@ -189,6 +193,44 @@ class SchedulingAlgorithm:
             return [], SUCCESS
         positions = found[0] if len(found) == 1 else np.concatenate(found)
         return TableRows(table, (positions + start) % size), SUCCESS
+
+    def _find_feasible_among(
+        self, state: CycleState, pod: core_pb2.Pod, nodes: list[NodeInfo], diagnosis: Diagnosis
+    ) -> tuple[Sequence[NodeInfo], Status]:
+        """The feasible nodes among those PreFilter allowed (state.node_names, the ones in the
+        snapshot), each through the filters; every other node is UnschedulableAndUnresolvable
+        unseen, for the plugins that allowed none of them (kubernetes findNodesThatFitPod with a
+        PreFilterResult): a DaemonSet's pod looks at its own node, not at 15000."""
+        plugins = state.node_names_plugins
+        diagnosis.rejecting_plugins.update(plugins)
+        diagnosis.absent = Status.unresolvable(
+            f"node(s) didn't satisfy plugin(s) [{' '.join(sorted(plugins))}]"
+        )
+        allowed = [
+            node
+            for name in sorted(state.node_names or ())
+            if (node := node_named(nodes, name)) is not None
+        ]
+        size = len(allowed)
+        wanted = num_feasible_nodes_to_find(
+            size, self.framework.profile.percentage_of_nodes_to_score
+        )
+        feasible: list[NodeInfo] = []
+        for i in range(size):
+            node = allowed[(self._next_start_node_index + i) % size]
+            status = self.framework.run_filter_with_nominated_pods(state, pod, node)
+            if status.is_success:
+                feasible.append(node)
+                if len(feasible) >= wanted:
+                    break
+            elif status.is_error:
+                return [], status
+            else:
+                diagnosis.node_to_status[node.name] = status
+                diagnosis.rejecting_plugins.add(status.plugin)
+        processed = len(feasible) + diagnosis.num_rejected()
+        self._next_start_node_index = (self._next_start_node_index + processed) % len(nodes)
+        return feasible, SUCCESS
 
     def _select_host(self, nodes: Sequence[NodeInfo], totals: Ints) -> str:
         """The highest total score; ties broken at random so equal nodes share the load."""

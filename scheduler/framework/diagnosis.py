@@ -88,6 +88,9 @@ class Diagnosis:
     bulk: BulkRejections | None = None
     # Statuses of nodes not named, with how many nodes have each (preemption's "not helpful").
     unnamed: list[tuple[Status, int]] = field(default_factory=list)
+    # The status of every node not judged, when PreFilter allowed only some (kubernetes
+    # NodeToStatus.SetAbsentNodesStatus).
+    absent: Status | None = None
     # Set when a PreFilter plugin rejected the pod before any node was looked at.
     pre_filter_message: str = ""
     pre_filter_status: Status | None = None
@@ -113,7 +116,8 @@ class Diagnosis:
     def node_statuses(self) -> NodeToStatus:
         if self.pre_filter_status is not None:
             return NodeToStatus({}, self.pre_filter_status)
-        return NodeToStatus(self.node_to_status, bulk=self.bulk)
+        absent = self.absent if self.absent is not None else UNRESOLVABLE
+        return NodeToStatus(self.node_to_status, absent, self.bulk)
 
     def status_counts(self) -> list[tuple[Status, int]]:
         """Each status given to a node, with how many nodes have it."""
@@ -142,13 +146,18 @@ def reason_counts(counted: list[tuple[Status, int]]) -> Counter[str]:
 
 
 def fit_error_message(num_all_nodes: int, diagnosis: Diagnosis) -> str:
-    """Each reason counted over the nodes that gave it, sorted as strings, as kube-scheduler
-    does; then the PostFilter's message."""
+    """Each reason counted over the nodes that gave it (those not judged, if PreFilter allowed
+    only some, with the absent status), sorted as strings, as kube-scheduler does; then the
+    PostFilter's message."""
     message = f"0/{num_all_nodes} nodes are available:"
     if diagnosis.pre_filter_message:
         message += f" {diagnosis.pre_filter_message}."
     else:
-        counts = reason_counts(diagnosis.status_counts())
+        counted = diagnosis.status_counts()
+        not_judged = num_all_nodes - diagnosis.num_rejected()
+        if diagnosis.absent is not None and not_judged > 0:
+            counted.append((diagnosis.absent, not_judged))
+        counts = reason_counts(counted)
         histogram = sorted(f"{n} {reason}" for reason, n in counts.items())
         if histogram:
             message += f" {', '.join(histogram)}."

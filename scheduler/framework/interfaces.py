@@ -42,6 +42,16 @@ class PreFilterPlugin(Plugin, Protocol):
 
 
 @runtime_checkable
+class PreFilterNodeNames(Plugin, Protocol):
+    """A PreFilter that can tell from the pod alone the only nodes that may take it (a DaemonSet
+    pod's matchFields metadata.name): the framework then filters those nodes alone, and every
+    other node is rejected unseen (kubernetes PreFilterResult.NodeNames)."""
+
+    def pre_filter_node_names(self, state: CycleState, pod: core_pb2.Pod) -> frozenset[str] | None:
+        """After a successful pre_filter: those nodes' names, or None for any node."""
+
+
+@runtime_checkable
 class PreFilterExtensions(Plugin, Protocol):
     """A PreFilter whose state counts pods (topology spread, inter-pod affinity) keeps it true
     when a what-if adds or removes a pod on a node: the nominated pods a filter pass counts,
@@ -218,6 +228,7 @@ class FrameworkHandle(Protocol):
 
 NormalizeFunc = Callable[[CycleState, core_pb2.Pod, dict[str, int]], Status]
 FilterTableFunc = Callable[[CycleState, core_pb2.Pod, NodeTable], Bools | Verdict | None]
+NodeNamesFunc = Callable[[CycleState, core_pb2.Pod], frozenset[str] | None]
 ScoreTableFunc = Callable[[CycleState, core_pb2.Pod, NodeTable, Ints], Ints | None]
 
 # A plugin's arguments as the profile gives them: decoded JSON or YAML.

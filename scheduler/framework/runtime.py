@@ -22,6 +22,7 @@ from scheduler.framework.interfaces import (
     FilterPlugin,
     FilterTableFunc,
     Handle,
+    NodeNamesFunc,
     Plugin,
     PluginArgs,
     PodNominator,
@@ -29,6 +30,7 @@ from scheduler.framework.interfaces import (
     PreBindPlugin,
     PreEnqueuePlugin,
     PreFilterExtensions,
+    PreFilterNodeNames,
     PreFilterPlugin,
     ReservePlugin,
     WithFramework,
@@ -95,6 +97,8 @@ class Framework:
         self.plugins: dict[str, Plugin] = {}
         self._pre_enqueue: list[PreEnqueuePlugin] = []
         self._pre_filter: list[PreFilterPlugin] = []
+        # The PreFilter plugins that may name the only nodes for a pod, by plugin name.
+        self._node_names: dict[str, NodeNamesFunc] = {}
         self._filter: list[FilterPlugin] = []
         # The (name, filter) of the filter plugins not skipped, by the set of those skipped.
         self._filters_without: dict[frozenset[str], list[tuple[str, FilterFunc]]] = {}
@@ -135,6 +139,8 @@ class Framework:
                 self._pre_enqueue.append(plugin)
             if isinstance(plugin, PreFilterPlugin):
                 self._pre_filter.append(plugin)
+            if isinstance(plugin, PreFilterNodeNames):
+                self._node_names[plugin.name] = plugin.pre_filter_node_names
             if isinstance(plugin, PreFilterExtensions):
                 self._pre_filter_extensions.append(plugin)
             if isinstance(plugin, FilterPlugin):
@@ -206,12 +212,26 @@ class Framework:
         return SUCCESS
 
     def run_pre_filter(self, state: CycleState, pod: core_pb2.Pod) -> Status:
+        """Success, Skip noted, or the first rejection. A plugin that names the only nodes that
+        may take the pod narrows state.node_names to them, and if no node is left the pod is
+        rejected (kubernetes RunPreFilterPlugins, PreFilterResult.Merge)."""
         for plugin in self._pre_filter:
             status = plugin.pre_filter(state, pod)
             if status.is_skip:
                 state.skip_filter.add(plugin.name)
-            elif not status.is_success:
+                continue
+            if not status.is_success:
                 return status.with_plugin(plugin.name)
+            node_names = self._node_names.get(plugin.name)
+            names = node_names(state, pod) if node_names is not None else None
+            if names is None:
+                continue
+            state.node_names_plugins.append(plugin.name)
+            state.node_names = names if state.node_names is None else state.node_names & names
+            if not state.node_names:
+                return Status.unresolvable(_not_satisfied(state.node_names_plugins)).with_plugin(
+                    plugin.name
+                )
         return SUCCESS
 
     def run_filter(self, state: CycleState, pod: core_pb2.Pod, node: NodeInfo) -> Status:
@@ -404,3 +424,11 @@ class Framework:
                     f'running PreBind plugin "{plugin.name}": {status.message}'
                 ).with_plugin(plugin.name)
         return SUCCESS
+
+
+def _not_satisfied(plugins: Collection[str]) -> str:
+    """Why no node is left when the PreFilter plugins that name nodes named none in common
+    (kubernetes RunPreFilterPlugins)."""
+    if len(plugins) == 1:
+        return f"node(s) didn't satisfy plugin {next(iter(plugins))}"
+    return f"node(s) didn't satisfy plugin(s) [{' '.join(sorted(plugins))}] simultaneously"

@@ -233,6 +233,11 @@ class CycleState:
         # for plugins that count pods cluster-wide (topology spread, inter-pod affinity, image
         # spread).
         self.all_nodes: Sequence[NodeInfo] = ()
+        # The only nodes the PreFilter plugins allow (kubernetes PreFilterResult.NodeNames: the
+        # intersection of what each plugin that names nodes named), None for any; and those
+        # plugins, set by Framework.run_pre_filter.
+        self.node_names: frozenset[str] | None = None
+        self.node_names_plugins: list[str] = []
         self._pod_info: PodInfo | None = None
 
     def pod_info(self, pod: core_pb2.Pod) -> PodInfo:
@@ -255,6 +260,8 @@ class CycleState:
         out.active_filters = self.active_filters
         out.remaining_filters = self.remaining_filters
         out.all_nodes = self.all_nodes
+        out.node_names = self.node_names
+        out.node_names_plugins = self.node_names_plugins
         out._pod_info = self._pod_info
         return out
 

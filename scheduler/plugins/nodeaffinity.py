@@ -29,6 +29,7 @@ from scheduler.plugins.helper.normalize_score import default_normalize_score
 
 NAME = "NodeAffinity"
 ERR_REASON_POD = "node(s) didn't match Pod's node affinity/selector"
+ERR_REASON_CONFLICT = "pod affinity terms conflict"
 _PRE_SCORE_KEY = "PreScore" + NAME
 _PRE_FILTER_KEY = "PreFilter" + NAME
 # The matching itself is podplane.apimachinery.node_affinity's, which the DaemonSet controller
@@ -74,6 +75,24 @@ class RequiredNodeAffinity:
                 for t in required.node_selector_terms
             )
         return cls(dict(pod.spec.node_selector), terms)
+
+    def node_names(self) -> frozenset[str] | None:
+        """The only nodes the required terms allow by name, if every term names some with a
+        matchFields metadata.name In (a term's requirements ANDed, the terms ORed); None if any
+        node may match; empty if the terms conflict (kubernetes NodeAffinity.PreFilter)."""
+        if not self.terms:
+            return None
+        names: set[str] = set()
+        for _, fields in self.terms:
+            term_names: set[str] | None = None
+            for r in fields:
+                if r.key == OBJECT_NAME_FIELD and r.operator == "In":
+                    values = set(r.values)
+                    term_names = values if term_names is None else term_names & values
+            if term_names is None:  # this term may match any node
+                return None
+            names |= term_names
+        return frozenset(names)
 
     def matches(self, node: NodeInfo) -> bool:
         """required_matches(pod, node.node), from the node's cached labels."""
@@ -146,13 +165,22 @@ class NodeAffinity:
 
     def pre_filter(self, state: CycleState, pod: core_pb2.Pod) -> Status:
         """Skip: the pod has neither a nodeSelector nor required node affinity, so Filter has
-        nothing to check (as Kubernetes' PreFilter)."""
+        nothing to check; unresolvable: its terms name nodes by name and no name is allowed by
+        them all (as Kubernetes' PreFilter)."""
         if pod.spec.node_selector or pod.spec.affinity.node_affinity.HasField(
             "required_during_scheduling_ignored_during_execution"
         ):
-            state.write(_PRE_FILTER_KEY, RequiredNodeAffinity.of(pod))
+            required = RequiredNodeAffinity.of(pod)
+            state.write(_PRE_FILTER_KEY, required)
+            if required.node_names() == frozenset():
+                return Status.unresolvable(ERR_REASON_CONFLICT)
             return SUCCESS
         return Status.skip()
+
+    def pre_filter_node_names(self, state: CycleState, pod: core_pb2.Pod) -> frozenset[str] | None:
+        """The nodes the pod's terms name, if each names some (a DaemonSet pod's own node)."""
+        required = state.read(_PRE_FILTER_KEY, RequiredNodeAffinity)
+        return required.node_names() if required is not None else None
 
     def filter(self, state: CycleState, pod: core_pb2.Pod, node: NodeInfo) -> Status:
         required = state.read(_PRE_FILTER_KEY, RequiredNodeAffinity)
