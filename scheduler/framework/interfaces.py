@@ -19,7 +19,7 @@ from scheduler.framework.diagnosis import NodeToStatus
 from scheduler.framework.node_table import Bools, Ints, NodeTable, Verdict
 from scheduler.framework.nominating import PostFilterResult
 from scheduler.framework.status import Status
-from scheduler.framework.types import CycleState, NodeInfo, PodInfo
+from scheduler.framework.types import CycleState, FilterFunc, NodeInfo, PodInfo
 
 
 @runtime_checkable
@@ -39,6 +39,15 @@ class PreEnqueuePlugin(Plugin, Protocol):
 class PreFilterPlugin(Plugin, Protocol):
     def pre_filter(self, state: CycleState, pod: core_pb2.Pod) -> Status:
         """Runs once per attempt before any Filter; may reject the pod outright or return Skip."""
+
+
+@runtime_checkable
+class NodeOnlyFilter(Plugin, Protocol):
+    """A Filter whose verdict reads the node alone (its name, labels, taints, conditions), never
+    the pods on it: taking pods away or giving them back leaves its verdict as it was, so a
+    preemption dry run need not ask it again for each pod it tries."""
+
+    filter_reads_node_only: bool
 
 
 @runtime_checkable
@@ -216,6 +225,14 @@ class FrameworkHandle(Protocol):
     def run_filter_with_nominated_pods(
         self, state: CycleState, pod: core_pb2.Pod, node: NodeInfo
     ) -> Status: ...
+
+    def active_filters(self, state: CycleState) -> list[tuple[str, FilterFunc]]:
+        """The (name, filter) of the plugins the attempt runs, in order (not skipped)."""
+
+    def filter_reads_node_only(self, name: str) -> bool:
+        """Whether plugin `name`'s Filter is a NodeOnlyFilter."""
+
+    def has_pre_filter_extensions(self, state: CycleState) -> bool: ...
 
     def run_pre_filter_extension_add_pod(
         self, state: CycleState, pod: core_pb2.Pod, pod_to_add: PodInfo, node: NodeInfo

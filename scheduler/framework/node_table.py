@@ -6,7 +6,7 @@ Python scheduler has one core, and at 1000 nodes those calls were most of its ti
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import overload
 
@@ -86,6 +86,12 @@ class NodeTable:
 
     def row_of(self, node_name: str) -> int | None:
         return self._rows_by_name.get(node_name)
+
+    def rows_of(self, node_names: Collection[str]) -> Ints:
+        """The rows of nodes all in the table, at C speed (KeyError for a name not in it)."""
+        return np.fromiter(
+            map(self._rows_by_name.__getitem__, node_names), np.int64, len(node_names)
+        )
 
     def label_codes(self, key: str) -> tuple[Ints, list[str]]:
         """Each row's value of label `key`, as an index into the returned distinct values (-1 where

@@ -23,6 +23,7 @@ from scheduler.framework.interfaces import (
     FilterTableFunc,
     Handle,
     NodeNamesFunc,
+    NodeOnlyFilter,
     Plugin,
     PluginArgs,
     PodNominator,
@@ -97,6 +98,7 @@ class Framework:
         self.plugins: dict[str, Plugin] = {}
         self._pre_enqueue: list[PreEnqueuePlugin] = []
         self._pre_filter: list[PreFilterPlugin] = []
+        self._node_only_filters: set[str] = set()
         # The PreFilter plugins that may name the only nodes for a pod, by plugin name.
         self._node_names: dict[str, NodeNamesFunc] = {}
         self._filter: list[FilterPlugin] = []
@@ -145,6 +147,8 @@ class Framework:
                 self._pre_filter_extensions.append(plugin)
             if isinstance(plugin, FilterPlugin):
                 self._filter.append(plugin)
+                if isinstance(plugin, NodeOnlyFilter) and plugin.filter_reads_node_only:
+                    self._node_only_filters.add(plugin.name)
             if isinstance(plugin, PostFilterPlugin):
                 self._post_filter.append(plugin)
             if bulk and isinstance(plugin, BulkFilterPlugin):
@@ -353,6 +357,12 @@ class Framework:
         return self._run_filters(
             filters if filters is not None else self._active_filters(state), state, pod, node
         )
+
+    def active_filters(self, state: CycleState) -> list[tuple[str, FilterFunc]]:
+        return self._active_filters(state)
+
+    def filter_reads_node_only(self, name: str) -> bool:
+        return name in self._node_only_filters
 
     def _active_filters(self, state: CycleState) -> list[tuple[str, FilterFunc]]:
         filters = state.active_filters

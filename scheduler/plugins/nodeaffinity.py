@@ -162,6 +162,8 @@ class _PreferredTerms(list[tuple[int, core_pb2.NodeSelectorTerm]]):
 
 class NodeAffinity:
     name = NAME
+    # Its Filter reads the node alone, not the pods on it (interfaces.NodeOnlyFilter).
+    filter_reads_node_only = True
 
     def pre_filter(self, state: CycleState, pod: core_pb2.Pod) -> Status:
         """Skip: the pod has neither a nodeSelector nor required node affinity, so Filter has

@@ -14,6 +14,8 @@ ERR_REASON = "node(s) didn't match the requested node name"
 
 class NodeName:
     name = NAME
+    # Its Filter reads the node alone, not the pods on it (interfaces.NodeOnlyFilter).
+    filter_reads_node_only = True
 
     def pre_filter(self, state: CycleState, pod: core_pb2.Pod) -> Status:
         """Skip for the usual pod, which names no node: saves a check per node."""

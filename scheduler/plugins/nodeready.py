@@ -21,6 +21,8 @@ TAINT_NODE_NOT_READY = "node.kubernetes.io/not-ready"
 
 class NodeReady:
     name = NAME
+    # Its Filter reads the node alone, not the pods on it (interfaces.NodeOnlyFilter).
+    filter_reads_node_only = True
 
     def filter(self, state: CycleState, pod: core_pb2.Pod, node: NodeInfo) -> Status:
         if node.ready or taints.tolerated(pod.spec.tolerations, TAINT_NODE_NOT_READY):

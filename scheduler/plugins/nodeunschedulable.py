@@ -20,6 +20,8 @@ TAINT_NODE_UNSCHEDULABLE = "node.kubernetes.io/unschedulable"
 
 class NodeUnschedulable:
     name = NAME
+    # Its Filter reads the node alone, not the pods on it (interfaces.NodeOnlyFilter).
+    filter_reads_node_only = True
 
     def filter(self, state: CycleState, pod: core_pb2.Pod, node: NodeInfo) -> Status:
         if not node.unschedulable:

@@ -24,6 +24,8 @@ class _PreferNoScheduleTolerations(list[core_pb2.Toleration]):
 
 class TaintToleration:
     name = NAME
+    # Its Filter reads the node alone, not the pods on it (interfaces.NodeOnlyFilter).
+    filter_reads_node_only = True
 
     def __init__(self) -> None:
         # One status per taint, made once: a tainted pool rejects the same pods on every node.

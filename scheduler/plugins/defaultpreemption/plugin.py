@@ -31,6 +31,11 @@ from scheduler.framework.snapshot import node_named
 from scheduler.framework.status import Code, Status
 from scheduler.framework.types import CycleState, NodeInfo, PodInfo, pod_priority
 from scheduler.plugins.defaultpreemption.victims import select_victims
+from scheduler.plugins.defaultpreemption.victims_by_sum import (
+    Victims,
+    select_victims_by_sum,
+    sums_decide,
+)
 
 NAME = "DefaultPreemption"
 DEFAULT_MIN_CANDIDATE_NODES_PERCENTAGE = 10
@@ -125,6 +130,27 @@ class DefaultPreemption:
         priority = pod_priority(pod)
         return select_victims(
             self._framework,
+            state,
+            pod,
+            node,
+            budgets,
+            lambda victim: self.is_preemption_allowed(victim, priority),
+            datetime.now(UTC),
+        )
+
+    def select_victims_by_sum(
+        self,
+        state: CycleState,
+        pod: core_pb2.Pod,
+        node: NodeInfo,
+        budgets: Sequence[DisruptionBudget],
+    ) -> Victims | None:
+        filters = sums_decide(self._framework, state, pod, node)
+        if filters is None:
+            return None
+        priority = pod_priority(pod)
+        return select_victims_by_sum(
+            filters,
             state,
             pod,
             node,

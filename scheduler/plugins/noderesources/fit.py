@@ -36,10 +36,17 @@ LEAST_ALLOCATED = "LeastAllocated"
 
 def insufficient_resources(request: Resource, node: NodeInfo) -> list[str]:
     """The reasons the node cannot take a pod requesting `request`, in Kubernetes' order."""
-    allocatable, requested = node.allocatable, node.requested
+    return insufficient(request, node.allocatable, node.requested, len(node.pods))
+
+
+def insufficient(
+    request: Resource, allocatable: Resource, requested: Resource, pod_count: int
+) -> list[str]:
+    """insufficient_resources for a node of that allocatable, with `pod_count` pods requesting
+    `requested` in all (what a preemption dry run's sums give)."""
     # The common case first, without building a list: it runs for hundreds of nodes per attempt.
     if (
-        len(node.pods) < allocatable.allowed_pod_number
+        pod_count < allocatable.allowed_pod_number
         and not request.scalar
         and request.milli_cpu <= allocatable.milli_cpu - requested.milli_cpu
         and request.memory <= allocatable.memory - requested.memory
@@ -47,13 +54,13 @@ def insufficient_resources(request: Resource, node: NodeInfo) -> list[str]:
     ):
         return []
     reasons = []
-    if len(node.pods) + 1 > node.allocatable.allowed_pod_number:
+    if pod_count + 1 > allocatable.allowed_pod_number:
         reasons.append("Too many pods")
     if request.is_zero():
         return reasons
     for name in (CPU, MEMORY, EPHEMERAL_STORAGE, *sorted(request.scalar)):
         wanted = request.get(name)
-        if wanted > 0 and wanted > node.allocatable.get(name) - node.requested.get(name):
+        if wanted > 0 and wanted > allocatable.get(name) - requested.get(name):
             reasons.append(f"Insufficient {name}")
     return reasons
 

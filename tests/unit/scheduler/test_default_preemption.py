@@ -194,13 +194,20 @@ def test_the_dry_run_stops_once_enough_candidates_are_found() -> None:
     plugin = fw.plugins["DefaultPreemption"]
     assert isinstance(plugin, DefaultPreemption)
     looked_at: list[str] = []
-    select = plugin.select_victims_on_node
+    select, by_sum = plugin.select_victims_on_node, plugin.select_victims_by_sum
 
     def counting(*args: Any) -> Any:
         looked_at.append(args[2].name)
         return select(*args)
 
+    def counting_sums(*args: Any) -> Any:
+        answer = by_sum(*args)
+        if answer is not None:
+            looked_at.append(args[2].name)
+        return answer
+
     plugin.select_victims_on_node = counting  # type: ignore[method-assign,assignment]
+    plugin.select_victims_by_sum = counting_sums  # type: ignore[method-assign]
     nodes = [full(f"n{i}", pod(f"low{i}", cpu="2", priority=1)) for i in range(6)]
     nominating, status = preempt(HIGH, nodes, framework=fw)
     assert status.is_success and len(looked_at) == 2
