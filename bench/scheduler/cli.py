@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 
-from bench.scheduler import loadtest
+from bench.scheduler import loadtest, repeat
 from bench.scheduler.options import Options
 from bench.scheduler.workloads import FILLED_WORKLOADS, MAX_NODES, WORKLOADS, preemption_split
 from podplane.componentbase import client_flags
@@ -90,6 +90,13 @@ def _add_result_flags(p: argparse.ArgumentParser, d: Options) -> None:
         type=float,
         default=d.timeout,
         help=f"seconds to wait for every pod to be bound (default {d.timeout:g})",
+    )
+    p.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="run the test that many times in a row: each result in OUT-1.json ..., and in "
+        "OUT their median pods/s with the spread, against scheduler_perf's floor and twice it",
     )
     p.add_argument(
         "--no-etcd-ceiling", action="store_true", help="skip the raw etcd txn/s measurement"
@@ -182,28 +189,29 @@ def run(args: argparse.Namespace) -> int:
             preemption_split(args.nodes, args.pods, args.workload)
         except ValueError as e:
             raise SystemExit(f"podplane-bench scheduler: --pods: {e}") from None
-    return loadtest.run(
-        Options(
-            nodes=args.nodes,
-            pods=args.pods,
-            workload=args.workload,
-            rate=args.rate,
-            concurrency=args.concurrency,
-            connections=args.connections,
-            create_stream=args.create_stream,
-            server=args.server,
-            out=args.out,
-            plot=args.plot or None,
-            timeout=args.timeout,
-            etcd_ceiling=not args.no_etcd_ceiling,
-            etcd_duration=args.etcd_duration,
-            lease_interval=args.lease_interval,
-            keep=args.keep,
-            containers=tuple(c for c in args.containers.split(",") if c),
-            profile=args.profile,
-            profile_apiserver=args.profile_apiserver,
-            create_first=args.create_first,
-            apiserver_metrics=args.apiserver_metrics,
-            scheduler_metrics=tuple(u for u in args.scheduler_metrics.split(",") if u),
-        )
+    options = Options(
+        nodes=args.nodes,
+        pods=args.pods,
+        workload=args.workload,
+        rate=args.rate,
+        concurrency=args.concurrency,
+        connections=args.connections,
+        create_stream=args.create_stream,
+        server=args.server,
+        out=args.out,
+        plot=args.plot or None,
+        timeout=args.timeout,
+        etcd_ceiling=not args.no_etcd_ceiling,
+        etcd_duration=args.etcd_duration,
+        lease_interval=args.lease_interval,
+        keep=args.keep,
+        containers=tuple(c for c in args.containers.split(",") if c),
+        profile=args.profile,
+        profile_apiserver=args.profile_apiserver,
+        create_first=args.create_first,
+        apiserver_metrics=args.apiserver_metrics,
+        scheduler_metrics=tuple(u for u in args.scheduler_metrics.split(",") if u),
     )
+    if args.repeat > 1:
+        return repeat.run(options, args.repeat)
+    return loadtest.run(options)
