@@ -1,6 +1,7 @@
 """`podplane-bench scheduler --repeat N`: the same load test N times in a row, each run's result in
-a file of its own (OUT-1.json ...), and their median with the spread in OUT, judged against
-scheduler_perf's floor for the workload and twice that floor, the project's goal."""
+a file of its own (OUT-1.json ...), and the median of their scheduler_perf averages (the figure
+its floors judge) with the spread in OUT, against scheduler_perf's floor for the workload and
+twice that floor, the project's goal."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ def run_file(path: str, index: int) -> str:
 
 
 def summarize(options: Options, results: list[JSONObject], files: list[str]) -> JSONObject:
-    averages = [float(r["throughput"]["average"]) for r in results]
+    averages = [float(r["targets"]["scheduler_perf"]["average"]) for r in results]
     floor = SCHEDULER_PERF_FLOORS.get(options.workload, SCHEDULER_PERF_THRESHOLD)
     median = statistics.median(averages)
     return {

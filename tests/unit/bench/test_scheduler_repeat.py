@@ -9,7 +9,7 @@ from podplane.apimachinery.json_types import JSONObject
 
 
 def result(average: float, complete: bool = True) -> JSONObject:
-    return {"throughput": {"average": average}, "complete": complete}
+    return {"targets": {"scheduler_perf": {"average": average}}, "complete": complete}
 
 
 def test_each_run_has_a_file_of_its_own() -> None:
