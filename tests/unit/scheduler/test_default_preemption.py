@@ -207,7 +207,7 @@ def test_the_dry_run_stops_once_enough_candidates_are_found() -> None:
         return answer
 
     plugin.select_victims_on_node = counting  # type: ignore[method-assign,assignment]
-    plugin.select_victims_by_sum = counting_sums  # type: ignore[method-assign]
+    plugin.select_victims_by_sum = counting_sums  # type: ignore[method-assign,assignment]
     nodes = [full(f"n{i}", pod(f"low{i}", cpu="2", priority=1)) for i in range(6)]
     nominating, status = preempt(HIGH, nodes, framework=fw)
     assert status.is_success and len(looked_at) == 2
