@@ -22,8 +22,19 @@ def run_file(path: str, index: int) -> str:
     return str(p.with_name(f"{p.stem}-{index}{p.suffix}"))
 
 
+def average(result: JSONObject) -> float:
+    """scheduler_perf's average, or the run's own where it has no verdicts (preemption); 0 for a
+    run that wrote no result."""
+    if not result:
+        return 0.0
+    targets = result.get("targets")
+    if targets:
+        return float(targets["scheduler_perf"]["average"])
+    return float(result["throughput"]["average"])
+
+
 def summarize(options: Options, results: list[JSONObject], files: list[str]) -> JSONObject:
-    averages = [float(r["targets"]["scheduler_perf"]["average"]) for r in results]
+    averages = [average(r) for r in results]
     floor = SCHEDULER_PERF_FLOORS.get(options.workload, SCHEDULER_PERF_THRESHOLD)
     median = statistics.median(averages)
     return {
@@ -31,14 +42,14 @@ def summarize(options: Options, results: list[JSONObject], files: list[str]) -> 
         "nodes": options.nodes,
         "pods": options.pods,
         "runs": [
-            {"out": f, "average": a, "complete": bool(r["complete"])}
+            {"out": f, "average": a, "complete": bool(r.get("complete"))}
             for f, a, r in zip(files, averages, results, strict=True)
         ],
         "median": median,
         "min": min(averages),
         "max": max(averages),
         "floor": floor,
-        "floor_met": all(bool(r["complete"]) for r in results) and median > floor,
+        "floor_met": all(bool(r.get("complete")) for r in results) and median > floor,
         "goal": 2 * floor,
         "goal_met": median >= 2 * floor,
     }
@@ -60,9 +71,11 @@ def run(options: Options, repeat: int) -> int:
     for index in range(1, repeat + 1):
         out = run_file(options.out, index)
         plot = run_file(options.plot, index) if options.plot else None
+        Path(out).unlink(missing_ok=True)
         code = max(code, loadtest.run(dataclasses.replace(options, out=out, plot=plot)))
         files.append(out)
-        results.append(json.loads(Path(out).read_text()))
+        # A run that failed before its result (the error printed) counts as 0 pods/s.
+        results.append(json.loads(Path(out).read_text()) if Path(out).exists() else {})
     summary = summarize(options, results, files)
     Path(options.out).write_text(json.dumps(summary, indent=2) + "\n")
     print(summary_line(summary))

@@ -244,6 +244,13 @@ class Informer(Generic[T]):
                     need_list = True
                     list_version = ""
                     continue
+                if need_list and list_version == "0" and _too_large(code, e.details()):
+                    # 50000 pods read from the cache in one go are a 72 MB message, over gRPC's
+                    # limit: list them in pages instead, read from etcd, as a client-go reflector
+                    # pages a list it cannot have from the cache.
+                    log.info("%s: the cache's list is too large; listing in pages", self.name)
+                    list_version = ""
+                    continue
                 delay = min(max(delay * 2, 0.2), 10.0)
                 log.warning(
                     "%s: list/watch failed: %s %s; retrying in %.1fs",
@@ -253,6 +260,11 @@ class Informer(Generic[T]):
                     delay,
                 )
                 await asyncio.sleep(delay * (0.5 + random.random() / 2))
+
+
+def _too_large(code: grpc.StatusCode | None, details: str | None) -> bool:
+    """gRPC's own refusal of a message over its size limit (sent or received)."""
+    return code == grpc.StatusCode.RESOURCE_EXHAUSTED and "larger than max" in (details or "")
 
 
 def _refile(

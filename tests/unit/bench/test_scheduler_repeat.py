@@ -33,3 +33,11 @@ def test_an_incomplete_run_fails_the_floor() -> None:
     options = Options(workload="basic")
     summary = summarize(options, [result(2000), result(2000, complete=False)], ["a", "b"])
     assert summary["floor"] == 680 and not summary["floor_met"] and summary["goal_met"]
+
+
+def test_a_run_without_verdicts_or_without_a_result() -> None:
+    options = Options(workload="preemption")
+    preemption = {"throughput": {"average": 400.0}, "complete": True}
+    summary = summarize(options, [preemption, {}, result(300)], ["a", "b", "c"])
+    assert [r["average"] for r in summary["runs"]] == [400.0, 0.0, 300.0]
+    assert summary["median"] == 300 and not summary["floor_met"]
