@@ -7,10 +7,12 @@ from __future__ import annotations
 import functools
 from collections.abc import Sequence
 
+import numpy as np
+
 from podplane.api.core.v1 import core_pb2
 from scheduler.framework import cluster_events as ce
 from scheduler.framework.interfaces import PluginArgs
-from scheduler.framework.node_table import Bools, Ints, NodeTable
+from scheduler.framework.node_table import Ints, NodeTable, Verdict
 from scheduler.framework.resources import (
     CPU,
     EPHEMERAL_STORAGE,
@@ -65,6 +67,20 @@ def insufficient(
     return reasons
 
 
+# What each bit of filter_table's code says, in insufficient_resources' order.
+_REASONS = (
+    "Too many pods",
+    f"Insufficient {CPU}",
+    f"Insufficient {MEMORY}",
+    f"Insufficient {EPHEMERAL_STORAGE}",
+)
+
+
+@functools.cache
+def _short_of(code: int) -> Status:
+    return Status.unschedulable(*(reason for bit, reason in enumerate(_REASONS) if code >> bit & 1))
+
+
 class NodeResourcesFit:
     name = NAME
 
@@ -90,20 +106,35 @@ class NodeResourcesFit:
         reasons = insufficient_resources(request, node)
         return Status.unschedulable(*reasons) if reasons else SUCCESS
 
-    def filter_table(self, state: CycleState, pod: core_pb2.Pod, table: NodeTable) -> Bools | None:
-        """insufficient_resources' common case, for every node at once."""
+    def filter_table(
+        self, state: CycleState, pod: core_pb2.Pod, table: NodeTable
+    ) -> Verdict | None:
+        """insufficient_resources for every node at once: the nodes that fit, and those that do
+        not grouped by their reasons (at most 15 combinations), so that a pod that fits nowhere
+        (a preemptor, a pod too big for any node) is judged without a call per node."""
         request = state.read(_PRE_FILTER_KEY, Resource)
         if request is None or request.scalar:
             return None
-        return (
-            (table.pod_count < table.allowed_pod_number)
-            & (request.milli_cpu <= table.allocatable_milli_cpu - table.requested_milli_cpu)
-            & (request.memory <= table.allocatable_memory - table.requested_memory)
+        short = (
+            table.pod_count + 1 > table.allowed_pod_number,
+            (request.milli_cpu > 0)
+            & (request.milli_cpu > table.allocatable_milli_cpu - table.requested_milli_cpu),
+            (request.memory > 0)
+            & (request.memory > table.allocatable_memory - table.requested_memory),
+            (request.ephemeral_storage > 0)
             & (
                 request.ephemeral_storage
-                <= table.allocatable_ephemeral_storage - table.requested_ephemeral_storage
-            )
+                > table.allocatable_ephemeral_storage - table.requested_ephemeral_storage
+            ),
         )
+        codes = short[0] | (short[1] << 1) | (short[2] << 2) | (short[3] << 3)
+        passing = codes == 0
+        if passing.all():
+            return Verdict(passing)
+        rejected = tuple(
+            (codes == code, _short_of(code)) for code in np.unique(codes[~passing]).tolist()
+        )
+        return Verdict(passing, rejected)
 
     def pre_score(self, state: CycleState, pod: core_pb2.Pod, nodes: Sequence[NodeInfo]) -> Status:
         state.write(
