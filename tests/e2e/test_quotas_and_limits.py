@@ -96,10 +96,20 @@ def test_limit_range_defaults_and_refuses_then_quota_counts_and_refuses(
         'Error from server (Forbidden): error when creating "STDIN": pods "third" is forbidden: '
         "exceeded quota: compute, requested: pods=1, used: pods=2, limited: pods=2\n",
     )
-    shown = [re.split(r"\s{2,}", line.strip()) for line in k.ok("get", "quota").splitlines()]
-    assert shown[0] == ["NAME", "AGE", "REQUEST", "LIMIT"]
-    assert shown[1][0] == "compute"
-    assert shown[1][2:] == ["pods: 2/2, requests.cpu: 100m/1", "limits.cpu: 400m/2"]
+
+    def shown() -> list[list[str]] | None:
+        rows = [re.split(r"\s{2,}", line.strip()) for line in k.ok("get", "quota").splitlines()]
+        return (
+            rows
+            if rows[1][2:] == ["pods: 2/2, requests.cpu: 100m/1", "limits.cpu: 400m/2"]
+            else None
+        )
+
+    # The quota controller's recount from its informer may lag the admission's count, as in
+    # Kubernetes, whose e2e tests wait for the used figures too.
+    rows = eventually(shown, timeout=60, what="the quota's used figures with the second pod")
+    assert rows[0] == ["NAME", "AGE", "REQUEST", "LIMIT"]
+    assert rows[1][0] == "compute"
 
     # A Deployment past the quota: its ReplicaSet creates none and says why.
     k.ok("create", "deployment", "web", "--image=busybox:latest", "--", "sleep", "3600")

@@ -16,7 +16,7 @@ import pytest_asyncio
 from kubernetes import client as k8s
 
 from tests.integration.rest_cluster import RestCluster, in_thread, rest_cluster
-from tests.support import EtcdProcess
+from tests.support import EtcdProcess, eventually
 
 
 @pytest_asyncio.fixture(scope="module")
@@ -75,7 +75,11 @@ async def test_a_service_account_bound_to_auth_delegator_reviews_tokens_and_acce
             "--clusterrole=system:auth-delegator",
             f"--serviceaccount={namespace}:peer",
         )
-        reviewed = await in_thread(authentication.create_token_review, review)
+        # The binding counts once the authorizer's informer has it, as in Kubernetes.
+        reviewed = await eventually(
+            lambda: in_thread(authentication.create_token_review, review),
+            what="the auth-delegator binding to take effect",
+        )
         assert reviewed.status.authenticated is True
         assert reviewed.status.user.username == f"system:serviceaccount:{namespace}:caller"
         decided = await in_thread(authorization.create_subject_access_review, access)
