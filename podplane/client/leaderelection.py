@@ -228,8 +228,13 @@ class LeaderElector:
 
     async def release(self) -> bool:
         """Gives the lease up if we hold it: holder emptied and a 1 s duration, so that any
-        candidate may take it at once (client-go release)."""
-        if not self.is_leader():
+        candidate may take it at once (client-go release).
+
+        As client-go's release it asks only whether the last lease seen names us, not whether the
+        renew deadline has passed: work that took a while to stop (run() cancels it and waits
+        before releasing) must not leave the standby waiting out the lease. The lease is read
+        again before the write, so one another candidate took meanwhile is left alone."""
+        if self._lease is None or self._lease.spec.holder_identity != self.config.identity:
             return False
         try:
             async with asyncio.timeout(self.config.renew_deadline):

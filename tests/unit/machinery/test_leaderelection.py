@@ -310,6 +310,20 @@ async def test_a_release_after_a_renewal_it_did_not_see_land_still_releases() ->
     assert await b.try_acquire_or_renew()
 
 
+async def test_a_leader_past_its_renew_deadline_still_releases_a_lease_it_holds() -> None:
+    """run() cancels the work and waits for it before it releases; work slow to stop may take
+    longer than the renew deadline. The lease still names the leader, so it is released, as
+    client-go's release (which asks only who the last seen holder is) does."""
+    leases, clock = FakeLeases(), Clock()
+    a, b = elector(leases, "a", clock), elector(leases, "b", clock)
+    assert await a.try_acquire_or_renew()
+    clock.now += leaderelection.RENEW_DEADLINE + 1  # the work took that long to stop
+    assert not a.is_leader()
+    assert await a.release()
+    assert leases.lease().spec.holder_identity == ""
+    assert await b.try_acquire_or_renew()
+
+
 async def test_a_release_leaves_a_lease_another_candidate_took_meanwhile() -> None:
     leases, clock = FakeLeases(), Clock()
     a = elector(leases, "a", clock)
