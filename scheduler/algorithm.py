@@ -80,8 +80,7 @@ class SchedulingAlgorithm:
                     return ScheduleResult(nominated.name, SUCCESS, 1, 1, diagnosis)
                 if status.is_error:
                     return ScheduleResult(status=status)
-                diagnosis.node_to_status[nominated.name] = status
-                diagnosis.rejecting_plugins.add(status.plugin)
+                diagnosis.reject(nominated.name, status)
 
         if state.node_names is not None:
             feasible, status = self._find_feasible_among(state, pod, nodes, diagnosis)
@@ -175,8 +174,7 @@ class SchedulingAlgorithm:
             elif status.is_error:
                 return [], status
             else:
-                diagnosis.node_to_status[node.name] = status
-                diagnosis.rejecting_plugins.add(status.plugin)
+                diagnosis.reject(node.name, status)
         if not remaining and rejected is not None:  # the known rejections among those searched
             _record_known_rejections(
                 diagnosis,
@@ -226,8 +224,7 @@ class SchedulingAlgorithm:
             elif status.is_error:
                 return [], status
             else:
-                diagnosis.node_to_status[node.name] = status
-                diagnosis.rejecting_plugins.add(status.plugin)
+                diagnosis.reject(node.name, status)
         processed = len(feasible) + diagnosis.num_rejected()
         self._next_start_node_index = (self._next_start_node_index + processed) % len(nodes)
         return feasible, SUCCESS

@@ -110,6 +110,12 @@ class Diagnosis:
             return set(self.rejecting_plugins)
         return self.rejecting_plugins | self.bulk.plugins()
 
+    def reject(self, node_name: str, status: Status) -> None:
+        """A filter ruled the node out, judged one by one: its status, and the plugin that said
+        so among the rejecting ones."""
+        self.node_to_status[node_name] = status
+        self.rejecting_plugins.add(status.plugin)
+
     def num_rejected(self) -> int:
         return len(self.node_to_status) + (len(self.bulk) if self.bulk is not None else 0)
 

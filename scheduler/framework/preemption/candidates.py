@@ -19,11 +19,17 @@ from datetime import UTC, datetime
 
 from podplane.api.core.v1 import core_pb2
 from podplane.apimachinery import timeutil
+from scheduler.framework.status import Status
 from scheduler.framework.types import pod_priority
 
 # Added to every priority before summing, so that all are positive: a node with a few pods of a
 # negative priority must not beat one with fewer pods of the same priority.
 _PRIORITY_OFFSET = 2**31
+
+
+# The victims on a node (most important first) and how many of them break a budget, with
+# success; or no victims, and the status saying why no eviction makes the pod fit there.
+Victims = tuple[list[core_pb2.Pod], int, Status]
 
 
 @dataclass(frozen=True)

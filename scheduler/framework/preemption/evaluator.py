@@ -29,7 +29,7 @@ from scheduler.framework.diagnosis import Diagnosis, NodeToStatus, fit_error_mes
 from scheduler.framework.interfaces import FrameworkHandle
 from scheduler.framework.node_table import NodeTable
 from scheduler.framework.nominating import CLEAR_NOMINATED_NODE, PostFilterResult
-from scheduler.framework.preemption.candidates import Candidate, pick_one
+from scheduler.framework.preemption.candidates import Candidate, Victims, pick_one
 from scheduler.framework.preemption.disruption_budgets import DisruptionBudget
 from scheduler.framework.preemption.executor import Executor
 from scheduler.framework.snapshot import node_table
@@ -58,9 +58,14 @@ class Interface(Protocol):
         pod: core_pb2.Pod,
         node: NodeInfo,
         budgets: Sequence[DisruptionBudget],
-    ) -> tuple[list[core_pb2.Pod], int, Status]:
+    ) -> Victims:
         """The fewest pods to evict from `node` (a copy) for the pod to fit there, most important
         first, and how many of them break a budget; or why no eviction makes it fit."""
+
+
+# select_victims_on_node's answer on a node of the attempt, from the node's sums, without
+# changing it (the original) or the cycle state; None where that node's sums cannot tell.
+VictimsBySum = Callable[[NodeInfo, Sequence[DisruptionBudget]], Victims | None]
 
 
 @runtime_checkable
@@ -68,15 +73,9 @@ class SumsInterface(Protocol):
     """A preemption plugin that can find the victims on some nodes from the node's sums alone,
     without copies (DefaultPreemption, where only resources depend on the pods)."""
 
-    def select_victims_by_sum(
-        self,
-        state: CycleState,
-        pod: core_pb2.Pod,
-        node: NodeInfo,
-        budgets: Sequence[DisruptionBudget],
-    ) -> tuple[list[core_pb2.Pod], int, Status] | None:
-        """select_victims_on_node's answer without changing `node` or `state` (the originals);
-        None where the sums cannot tell."""
+    def victims_by_sum(self, state: CycleState, pod: core_pb2.Pod) -> VictimsBySum | None:
+        """The finder of victims by sum for this attempt, asked once a dry run; None where no
+        node's sums can tell."""
 
 
 class Evaluator:
@@ -165,10 +164,12 @@ class Evaluator:
         violating: list[Candidate] = []
         errors: list[str] = []
         interface = self._interface
-        by_sum = interface.select_victims_by_sum if isinstance(interface, SumsInterface) else None
+        by_sum = (
+            interface.victims_by_sum(state, pod) if isinstance(interface, SumsInterface) else None
+        )
         for i in range(len(potential)):
             node = potential[(offset + i) % len(potential)]
-            answer = by_sum(state, pod, node, budgets) if by_sum is not None else None
+            answer = by_sum(node, budgets) if by_sum is not None else None
             if answer is None:
                 answer = interface.select_victims_on_node(
                     state.clone(), pod, node.snapshot(), budgets

@@ -21,8 +21,9 @@ from podplane.apimachinery import resources
 from scheduler.framework.diagnosis import NodeToStatus
 from scheduler.framework.interfaces import FrameworkHandle, PluginArgs
 from scheduler.framework.nominating import PendingWrites, PostFilterResult
+from scheduler.framework.preemption.candidates import Victims
 from scheduler.framework.preemption.disruption_budgets import DisruptionBudget
-from scheduler.framework.preemption.evaluator import Evaluator
+from scheduler.framework.preemption.evaluator import Evaluator, VictimsBySum
 from scheduler.framework.preemption.executor import (
     DISRUPTION_TARGET,
     REASON_PREEMPTION_BY_SCHEDULER,
@@ -32,9 +33,9 @@ from scheduler.framework.status import Code, Status
 from scheduler.framework.types import CycleState, NodeInfo, PodInfo, pod_priority
 from scheduler.plugins.defaultpreemption.victims import select_victims
 from scheduler.plugins.defaultpreemption.victims_by_sum import (
-    Victims,
+    filters_on_sums,
+    nominated_beside,
     select_victims_by_sum,
-    sums_decide,
 )
 
 NAME = "DefaultPreemption"
@@ -126,7 +127,7 @@ class DefaultPreemption:
         pod: core_pb2.Pod,
         node: NodeInfo,
         budgets: Sequence[DisruptionBudget],
-    ) -> tuple[list[core_pb2.Pod], int, Status]:
+    ) -> Victims:
         priority = pod_priority(pod)
         return select_victims(
             self._framework,
@@ -138,26 +139,23 @@ class DefaultPreemption:
             datetime.now(UTC),
         )
 
-    def select_victims_by_sum(
-        self,
-        state: CycleState,
-        pod: core_pb2.Pod,
-        node: NodeInfo,
-        budgets: Sequence[DisruptionBudget],
-    ) -> Victims | None:
-        filters = sums_decide(self._framework, state, pod, node)
+    def victims_by_sum(self, state: CycleState, pod: core_pb2.Pod) -> VictimsBySum | None:
+        framework = self._framework
+        filters = filters_on_sums(framework, state)
         if filters is None:
             return None
         priority = pod_priority(pod)
-        return select_victims_by_sum(
-            filters,
-            state,
-            pod,
-            node,
-            budgets,
-            lambda victim: self.is_preemption_allowed(victim, priority),
-            datetime.now(UTC),
-        )
+        now = datetime.now(UTC)
+
+        def preemptible(victim: PodInfo) -> bool:
+            return self.is_preemption_allowed(victim, priority)
+
+        def on_node(node: NodeInfo, budgets: Sequence[DisruptionBudget]) -> Victims | None:
+            if nominated_beside(framework, pod, node):
+                return None
+            return select_victims_by_sum(filters, state, pod, node, budgets, preemptible, now)
+
+        return on_node
 
     @staticmethod
     def is_preemption_allowed(victim: PodInfo, preemptor_priority: int) -> bool:

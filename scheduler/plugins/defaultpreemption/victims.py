@@ -13,12 +13,16 @@ from datetime import datetime
 
 from podplane.api.core.v1 import core_pb2
 from scheduler.framework.interfaces import FrameworkHandle
-from scheduler.framework.preemption.candidates import importance
+from scheduler.framework.preemption.candidates import Victims, importance
 from scheduler.framework.preemption.disruption_budgets import DisruptionBudget, split_by_violation
 from scheduler.framework.status import SUCCESS, Status
 from scheduler.framework.types import CycleState, NodeInfo, PodInfo
 
 NO_VICTIMS = "No preemption victims found for incoming pod"
+
+# Gives a pod taken away back to the node: True if the preemptor still fits beside it (it
+# stays), False if not (it is taken away again: a victim), or the status of a failure.
+Reprieve = Callable[[PodInfo], bool | Status]
 
 
 def select_victims(
@@ -29,7 +33,7 @@ def select_victims(
     budgets: Sequence[DisruptionBudget],
     preemptible: Callable[[PodInfo], bool],
     now: datetime,
-) -> tuple[list[core_pb2.Pod], int, Status]:
+) -> Victims:
     """The victims (most important first) and how many break a budget, or the status saying why
     no eviction makes the pod fit. `state` and `node` are copies, changed here."""
 
@@ -51,33 +55,40 @@ def select_victims(
     status = framework.run_filter_with_nominated_pods(state, pod, node)
     if not status.is_success:
         return [], 0, status
-    potential.sort(key=lambda info: importance(info.pod, now))
-    violating, non_violating = split_by_violation(potential, budgets)
-    victims: list[PodInfo] = []
 
-    def reprieve(info: PodInfo) -> Status | bool:
-        """Gives `info` back; whether the pod still fits, or an extension's failure."""
+    def reprieve(info: PodInfo) -> bool | Status:
         status = add(info)
         if not status.is_success:
             return status
         if framework.run_filter_with_nominated_pods(state, pod, node).is_success:
             return True
         status = remove(info)
-        if not status.is_success:
-            return status
-        victims.append(info)
-        return False
+        return status if not status.is_success else False
 
+    return give_back(potential, budgets, now, reprieve)
+
+
+def give_back(
+    potential: list[PodInfo],
+    budgets: Sequence[DisruptionBudget],
+    now: datetime,
+    reprieve: Reprieve,
+) -> Victims:
+    """The pods that may be preempted, all taken away and the preemptor fitting without them,
+    given back one at a time: most important first, those whose eviction would break a budget
+    before the others. The ones `reprieve` refuses are the victims, most important first."""
+    potential.sort(key=lambda info: importance(info.pod, now))
+    violating, non_violating = split_by_violation(potential, budgets)
+    victims: list[PodInfo] = []
     violations = 0
-    for info in violating:
-        fits = reprieve(info)
-        if isinstance(fits, Status):
-            return [], 0, fits
-        violations += not fits
-    for info in non_violating:
-        fits = reprieve(info)
-        if isinstance(fits, Status):
-            return [], 0, fits
+    for group in (violating, non_violating):
+        for info in group:
+            fits = reprieve(info)
+            if isinstance(fits, Status):
+                return [], 0, fits
+            if not fits:
+                victims.append(info)
+                violations += group is violating
     if violating and non_violating:
         victims.sort(key=lambda info: importance(info.pod, now))
     return [info.pod for info in victims], violations, SUCCESS

@@ -13,21 +13,21 @@ from datetime import datetime
 
 from podplane.api.core.v1 import core_pb2
 from scheduler.framework.interfaces import FrameworkHandle
-from scheduler.framework.preemption.candidates import importance
-from scheduler.framework.preemption.disruption_budgets import DisruptionBudget, split_by_violation
+from scheduler.framework.preemption.candidates import Victims
+from scheduler.framework.preemption.disruption_budgets import DisruptionBudget
 from scheduler.framework.status import SUCCESS, Status
 from scheduler.framework.types import CycleState, FilterFunc, NodeInfo, PodInfo, pod_priority
-from scheduler.plugins.defaultpreemption.victims import NO_VICTIMS
+from scheduler.plugins.defaultpreemption.victims import NO_VICTIMS, give_back
 from scheduler.plugins.noderesources.fit import NAME as FIT
 from scheduler.plugins.noderesources.fit import insufficient
 
-Victims = tuple[list[core_pb2.Pod], int, Status]
+Filters = list[tuple[str, FilterFunc]]
 
 
-def sums_decide(
-    framework: FrameworkHandle, state: CycleState, pod: core_pb2.Pod, node: NodeInfo
-) -> list[tuple[str, FilterFunc]] | None:
-    """The attempt's filters, if the sums decide the victims on `node` (see above); else None."""
+def filters_on_sums(framework: FrameworkHandle, state: CycleState) -> Filters | None:
+    """The attempt's filters, if on every node their verdicts follow from its sums: resources are
+    filtered, every other filter reads the node alone and no PreFilter extension counts pods.
+    None if not. Asked once an attempt; nominated_beside is asked of each node."""
     filters = framework.active_filters(state)
     if not any(name == FIT for name, _ in filters):
         return None
@@ -35,17 +35,24 @@ def sums_decide(
         return None
     if framework.has_pre_filter_extensions(state):
         return None
-    nominator = framework.nominator
-    if nominator is not None:
-        priority, uid = pod_priority(pod), pod.metadata.uid
-        for info in nominator.nominated_pods_for_node(node.name):
-            if info.priority >= priority and info.uid != uid:
-                return None
     return filters
 
 
+def nominated_beside(framework: FrameworkHandle, pod: core_pb2.Pod, node: NodeInfo) -> bool:
+    """Whether a pod the preemptor yields to (as high a priority) is nominated to the node: the
+    filters then run with it added (run_filter_with_nominated_pods), which the sums do not do."""
+    nominator = framework.nominator
+    if nominator is None:
+        return False
+    priority, uid = pod_priority(pod), pod.metadata.uid
+    return any(
+        info.priority >= priority and info.uid != uid
+        for info in nominator.nominated_pods_for_node(node.name)
+    )
+
+
 def select_victims_by_sum(
-    filters: list[tuple[str, FilterFunc]],
+    filters: Filters,
     state: CycleState,
     pod: core_pb2.Pod,
     node: NodeInfo,
@@ -72,19 +79,14 @@ def select_victims_by_sum(
             status = filter_node(state, pod, node)
         if not status.is_success:
             return [], 0, status if status.plugin == name else status.with_plugin(name)
-    potential.sort(key=lambda info: importance(info.pod, now))
-    violating, non_violating = split_by_violation(potential, budgets)
-    victims: list[PodInfo] = []
-    violations = 0
-    for group in (violating, non_violating):
-        for info in group:  # given back if the pod still fits beside it
-            requested.add(info.requests)
-            if insufficient(request, allocatable, requested, count + 1):
-                requested.subtract(info.requests)
-                victims.append(info)
-                violations += group is violating
-            else:
-                count += 1
-    if violating and non_violating:
-        victims.sort(key=lambda info: importance(info.pod, now))
-    return [info.pod for info in victims], violations, SUCCESS
+
+    def reprieve(info: PodInfo) -> bool:
+        nonlocal count
+        requested.add(info.requests)
+        if insufficient(request, allocatable, requested, count + 1):
+            requested.subtract(info.requests)
+            return False
+        count += 1
+        return True
+
+    return give_back(potential, budgets, now, reprieve)

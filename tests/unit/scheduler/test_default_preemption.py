@@ -194,20 +194,27 @@ def test_the_dry_run_stops_once_enough_candidates_are_found() -> None:
     plugin = fw.plugins["DefaultPreemption"]
     assert isinstance(plugin, DefaultPreemption)
     looked_at: list[str] = []
-    select, by_sum = plugin.select_victims_on_node, plugin.select_victims_by_sum
+    select, by_sum = plugin.select_victims_on_node, plugin.victims_by_sum
 
     def counting(*args: Any) -> Any:
         looked_at.append(args[2].name)
         return select(*args)
 
     def counting_sums(*args: Any) -> Any:
-        answer = by_sum(*args)
-        if answer is not None:
-            looked_at.append(args[2].name)
-        return answer
+        on_node = by_sum(*args)
+        if on_node is None:
+            return None
+
+        def counting_on_node(node: Any, budgets: Any) -> Any:
+            answer = on_node(node, budgets)
+            if answer is not None:
+                looked_at.append(node.name)
+            return answer
+
+        return counting_on_node
 
     plugin.select_victims_on_node = counting  # type: ignore[method-assign,assignment]
-    plugin.select_victims_by_sum = counting_sums  # type: ignore[method-assign,assignment]
+    plugin.victims_by_sum = counting_sums  # type: ignore[method-assign,assignment]
     nodes = [full(f"n{i}", pod(f"low{i}", cpu="2", priority=1)) for i in range(6)]
     nominating, status = preempt(HIGH, nodes, framework=fw)
     assert status.is_success and len(looked_at) == 2

@@ -8,6 +8,7 @@ import random
 from collections import Counter
 
 from podplane.api.core.v1 import core_pb2
+from scheduler.backend.queue.nominator import Nominator
 from scheduler.framework.runtime import Framework
 from scheduler.framework.types import CycleState, NodeInfo
 from scheduler.plugins import default_profile, in_tree_registry
@@ -65,7 +66,9 @@ def compare(seed: int) -> list[str]:
     for index in range(10):
         info = random_node(rng, index)
         state = attempt(fw, preemptor)
-        by_sum = plugin.select_victims_by_sum(state, preemptor, info, budgets)
+        on_node = plugin.victims_by_sum(state, preemptor)
+        assert on_node is not None
+        by_sum = on_node(info, budgets)
         assert by_sum is not None
         dry_run = plugin.select_victims_on_node(state.clone(), preemptor, info.snapshot(), budgets)
         victims, violations, status = by_sum
@@ -84,14 +87,36 @@ def test_a_node_is_left_as_it_was() -> None:
     fw, plugin = framework()
     info = node_info(node("n", cpu="2"), pod("low", cpu="1500m", priority=0))
     preemptor = pod("high", cpu="1", priority=10)
-    answer = plugin.select_victims_by_sum(attempt(fw, preemptor), preemptor, info, [])
+    on_node = plugin.victims_by_sum(attempt(fw, preemptor), preemptor)
+    assert on_node is not None
+    answer = on_node(info, [])
     assert answer is not None and [p.metadata.name for p in answer[0]] == ["low"]
     assert len(info.pods) == 1 and info.requested.milli_cpu == 1500
 
 
 def test_pod_affinity_or_host_ports_need_the_dry_run() -> None:
     fw, plugin = framework()
-    info = node_info(node("n"), pod("low", cpu="1", priority=0))
     with_ports = pod("high", cpu="1", priority=10)
     with_ports.spec.containers[0].ports.add(container_port=80, host_port=80)
-    assert plugin.select_victims_by_sum(attempt(fw, with_ports), with_ports, info, []) is None
+    assert plugin.victims_by_sum(attempt(fw, with_ports), with_ports) is None
+
+
+def test_a_node_with_a_pod_nominated_that_the_preemptor_yields_to_needs_the_dry_run() -> None:
+    """The dry run filters with the nominated pods of as high a priority added; the sums do not,
+    so that node is left to it, and only that node."""
+    fw, plugin = framework()
+    nominator = Nominator()
+    nominator.add_nominated_pod(
+        pod("waiting", cpu="1", priority=10, nominated_node_name="n1"), None
+    )
+    nominator.add_nominated_pod(pod("lower", cpu="1", priority=5, nominated_node_name="n2"), None)
+    fw.connect(nominator=nominator)
+    preemptor = pod("high", cpu="1", priority=10)
+    on_node = plugin.victims_by_sum(attempt(fw, preemptor), preemptor)
+    assert on_node is not None
+    n1, n2 = (
+        node_info(node(n, cpu="2"), pod(f"low-{n}", cpu="2", priority=0)) for n in ("n1", "n2")
+    )
+    assert on_node(n1, []) is None
+    answer = on_node(n2, [])
+    assert answer is not None and [p.metadata.name for p in answer[0]] == ["low-n2"]
