@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from podplane.api.core.v1 import core_pb2
 from scheduler.framework import cluster_events as ce
 from scheduler.framework.interfaces import PluginArgs
-from scheduler.framework.node_table import NodeTable, Verdict, taint_lists
+from scheduler.framework.node_table import NodeTable, TableRows, Verdict, taint_lists
 from scheduler.framework.status import SUCCESS, Status
 from scheduler.framework.types import CycleState, NodeInfo, Taints
 from scheduler.plugins.helper import taints
@@ -66,13 +66,15 @@ class TaintToleration:
         return Verdict(passing, tuple(rejected))
 
     def pre_score(self, state: CycleState, pod: core_pb2.Pod, nodes: Sequence[NodeInfo]) -> Status:
-        if not any(
-            taint.effect == taints.PREFER_NO_SCHEDULE
-            for node_taints in taint_lists(nodes)
-            for taint in node_taints
+        # Every node would score the same with no PreferNoSchedule taint among them, so scoring
+        # changes no choice: skip it, saving a call per node. The table's distinct taint lists
+        # are asked first: in a cluster with no such taint at all, the feasible rows' lists are
+        # not gathered for every pod.
+        if isinstance(nodes, TableRows) and not any(
+            map(_prefers_no_schedule, nodes.table.taint_codes()[1])
         ):
-            # Every node would score the same (no untolerated PreferNoSchedule taint anywhere), so
-            # scoring changes no choice: skip it, saving a call per node.
+            return Status.skip()
+        if not any(map(_prefers_no_schedule, taint_lists(nodes))):
             return Status.skip()
         state.write(
             _PRE_SCORE_KEY,
@@ -104,6 +106,10 @@ class TaintToleration:
 
     def events_to_register(self) -> tuple[ce.ClusterEventWithHint, ...]:
         return ce.on_nodes(_after_node_change, ce.NODE_ADD, ce.NODE_UPDATE)
+
+
+def _prefers_no_schedule(node_taints: Taints) -> bool:
+    return any(taint.effect == taints.PREFER_NO_SCHEDULE for taint in node_taints)
 
 
 def _after_node_change(pod: core_pb2.Pod, old: object, new: object) -> ce.QueueingHint:

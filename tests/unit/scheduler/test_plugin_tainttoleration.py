@@ -122,3 +122,19 @@ def test_pre_score_over_a_tables_rows_looks_only_at_those_nodes_taints() -> None
     without_soft = TableRows(table, np.array([0, 2], np.int64))
     assert plugin.pre_score(CycleState(), pod(), with_soft).is_success
     assert plugin.pre_score(CycleState(), pod(), without_soft).is_skip
+
+
+def test_pre_score_in_a_cluster_without_prefer_no_schedule_taints_skips_unread_rows(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """No node of the table has a PreferNoSchedule taint: PreScore skips on the table's distinct
+    lists, without gathering the feasible rows' (asked of every pod scheduled)."""
+    plugin = tainttoleration.new({})
+    hard = {"key": "k", "value": "v", "effect": "NoSchedule"}
+    table = NodeTable([node_info(node("clean")), node_info(node("hard", taints=[hard]))])
+
+    def unread(nodes: object) -> list[object]:
+        raise AssertionError("the rows' taint lists were gathered")
+
+    monkeypatch.setattr(tainttoleration, "taint_lists", unread)
+    assert plugin.pre_score(CycleState(), pod(), TableRows(table, np.array([0, 1]))).is_skip
