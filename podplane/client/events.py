@@ -6,7 +6,8 @@ in the background; a failed write is logged and dropped, as client-go does.
 With `series=True` a recorder counts repeats as client-go's events.k8s.io recorder does
 (tools/events, event_broadcaster.go), which kube-scheduler uses: the second occurrence turns the
 event into an EventSeries written once, later ones only count in memory, and the counts reach the
-apiserver every REFRESH_INTERVAL and when a series ends (FINISH_TIME unobserved)."""
+apiserver every REFRESH_INTERVAL and when a series ends (FINISH_TIME unobserved). Which events are
+one series and what each counts is podplane.client.event_series; the writing is here."""
 
 from __future__ import annotations
 
@@ -17,7 +18,6 @@ import math
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Coroutine, Hashable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
 
@@ -28,6 +28,13 @@ from podplane.api.meta.v1 import meta_pb2
 from podplane.apimachinery import timeutil
 from podplane.apimachinery.meta import accessor, object_meta
 from podplane.client.clientset import Client
+from podplane.client.event_series import (
+    FINISH_TIME,
+    REFRESH_INTERVAL,
+    SeriesCache,
+    SeriesKey,
+    series_key,
+)
 from podplane.client.resource_client import is_not_found
 
 log = logging.getLogger(__name__)
@@ -44,25 +51,6 @@ MAX_STREAMED_IN_FLIGHT = 256
 # an event starts at once. Short enough that a batch (10 events at 500 a second) takes few of the
 # apiserver's seats at once.
 STREAM_BATCH_INTERVAL = 0.02
-# client-go tools/events (event_broadcaster.go, unchanged since 2018 and in 1.31): a series
-# unobserved for finishTime (6 min) is written a last time and forgotten, checked every
-# finishTime; the cached series are written every refreshTime, which is 30 minutes, not seconds.
-FINISH_TIME = 6 * 60.0
-REFRESH_INTERVAL = 30 * 60.0
-
-# Which events are one series (client-go's getKey): type, action, reason, and the regarding
-# reference whole, resourceVersion included; not the note, so a series keeps its first note. The
-# reporting controller and instance, and the related object (none here), are the recorder's own.
-SeriesKey = tuple[str, str, str, str, str, str, str, str, str]
-
-
-@dataclass
-class _Series:
-    """An event the recorder has sent, and what it knows about it since."""
-
-    event: core_pb2.Event  # the event with the series as observed (count, lastObservedTime)
-    observed: float  # the clock's time of the last occurrence
-    written: int  # the series count last written (1: the event as created)
 
 
 class EventCreator(Protocol):
@@ -123,7 +111,7 @@ class EventRecorder:
         self._clock = clock
         self.refresh_interval = refresh_interval
         self.finish_time = finish_time
-        self._series: dict[SeriesKey, _Series] = {}
+        self._series = SeriesCache()
         self._series_keeper: asyncio.Task[None] | None = None
         # The last second stamped on an event, and its text: formatted once a second.
         self._stamp: tuple[int, str] = (-1, "")
@@ -343,39 +331,23 @@ class EventRecorder:
             self._series_keeper = asyncio.get_running_loop().create_task(self._keep_series())
         _, type_, reason, message = key
         ref = _reference(obj)
-        series_key = (
-            type_,
-            action,
-            reason,
-            ref.kind,
-            ref.api_version,
-            ref.namespace,
-            ref.name,
-            ref.uid,
-            ref.resource_version,
-        )
-        now = self._clock()
-        known = self._series.get(series_key)
-        if known is None:
-            event = core_pb2.Event(
+        key_of_series = series_key(type_, action, reason, ref)
+
+        def new_event(event_time: str) -> core_pb2.Event:
+            return core_pb2.Event(
                 metadata=_event_meta(obj),
                 involved_object=ref,
                 reason=reason,
                 message=message,
                 type=type_,
-                event_time=_micro_time(now),
+                event_time=event_time,
                 reporting_component=self.component,
                 reporting_instance=self.instance,
                 action=action,
             )
-            self._series[series_key] = _Series(event, now, written=1)
-            return series_key, _copy(event)
-        first_repeat = not known.event.HasField("series")
-        known.observed = now
-        series = known.event.series
-        series.count = 2 if first_repeat else series.count + 1
-        series.last_observed_time = _micro_time(now)
-        return (series_key, _copy(known.event)) if first_repeat else None
+
+        event = self._series.observe(key_of_series, self._clock(), new_event)
+        return None if event is None else (key_of_series, event)
 
     async def _write_series(
         self, before: asyncio.Task[None] | None, key: SeriesKey, event: core_pb2.Event
@@ -397,9 +369,7 @@ class EventRecorder:
                     if not is_not_found(e):
                         raise
                     await self._client.events.create(event)
-            known = self._series.get(key)
-            if known is not None and known.event.metadata.name == event.metadata.name:
-                known.written = max(known.written, event.series.count)
+            self._series.written(key, event)
         except Exception as e:  # noqa: BLE001 - events are best effort
             ref = event.involved_object
             log.warning(
@@ -418,21 +388,18 @@ class EventRecorder:
         has, so a reader (kubectl get events, a watch) sees the same event either way: only its
         resourceVersion would move (in Kubernetes also the event's --event-ttl lease, which
         podplane's apiserver does not have)."""
-        await self._write_changed([key for key, known in self._series.items() if _changed(known)])
+        await self._write_changed(self._series.changed())
 
     async def finish_series(self) -> None:
         """Forgets the events unobserved for `finish_time`, a series written a last time if it
         changed since its last write (finishSeries): the next occurrence starts a new event."""
         ended = self._clock() - self.finish_time
-        gone = [key for key, known in self._series.items() if known.observed < ended]
-        await self._write_changed([key for key in gone if _changed(self._series[key])])
-        for key in gone:
-            known = self._series.get(key)
-            if known is not None and known.observed < ended:  # not observed again meanwhile
-                del self._series[key]
+        gone = self._series.ended(ended)
+        await self._write_changed(self._series.changed(gone))
+        self._series.forget(gone, ended)  # those not observed again meanwhile
 
     async def _write_changed(self, keys: list[SeriesKey]) -> None:
-        writes = [self._start_series_write(key, _copy(self._series[key].event)) for key in keys]
+        writes = [self._start_series_write(key, self._series.event(key)) for key in keys]
         if writes:
             await asyncio.wait(writes)
 
@@ -451,22 +418,6 @@ class EventRecorder:
             if now >= next_refresh:
                 next_refresh = now + self.refresh_interval
                 await self.refresh_series()
-
-
-def _changed(known: _Series) -> bool:
-    return known.event.HasField("series") and known.event.series.count != known.written
-
-
-def _copy(event: core_pb2.Event) -> core_pb2.Event:
-    """What is written is a copy: the cached event counts on while it is in flight."""
-    out = core_pb2.Event()
-    out.CopyFrom(event)
-    return out
-
-
-def _micro_time(seconds: float) -> str:
-    """Kubernetes' MicroTime (eventTime, series.lastObservedTime)."""
-    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def _event_meta(obj: Message) -> meta_pb2.ObjectMeta:

@@ -12,7 +12,8 @@ import pytest
 
 from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
-from podplane.client.events import FINISH_TIME, REFRESH_INTERVAL, WARNING, EventRecorder
+from podplane.client.event_series import FINISH_TIME, REFRESH_INTERVAL
+from podplane.client.events import WARNING, EventRecorder
 from tests.unit.waiting import until
 
 T0 = 1_800_000_000.0
