@@ -70,14 +70,18 @@ def running_container_to_attach(
 
 class EndedProcess:
     """An attach to a container whose process has ended while the pod's status still shows it
-    running (the status follows the PLEG's relist, kubelet/pod/sync.py): the output from the
-    attach on, which is none, then the exit code; as containerd's own attach answers while the
-    ended process's task is still there. A client that attached on the status's word is not
-    refused for losing that race: kubectl 1.35 and 1.36 print a short command's log before they
-    attach and all of it again when the attach is refused (kubernetes/kubectl#1848)."""
+    running (the status follows the PLEG's relist, kubelet/pod/sync.py): the output its caller
+    has not read, then the exit code. A client that attached on the status's word is not refused
+    for losing that race: kubectl 1.35 and 1.36 print a short command's log before they attach
+    and all of it again when the attach is refused (kubernetes/kubectl#1848). What it has not
+    read is the log past what the kubelet's whole-log reads have served (log_reads.py): the
+    output written between kubectl's read and the process's end, which Kubernetes' refusal
+    would have kubectl print from the log; none if no read was made, as an attach gives the
+    output from the attach on."""
 
-    def __init__(self, exit_code: int) -> None:
+    def __init__(self, exit_code: int, unread: bytes = b"") -> None:
         self._exit_code = exit_code
+        self._unread = unread
 
     @property
     def tty(self) -> bool:
@@ -93,6 +97,8 @@ class EndedProcess:
         return None
 
     async def output(self) -> AsyncIterator[ExecOutput]:
+        if self._unread:
+            yield ExecOutput("stdout", self._unread)
         yield ExecOutput("", b"", self._exit_code)
 
     async def close(self) -> None:
@@ -145,25 +151,28 @@ async def _exit_recorded(runtime: ContainerRuntime, pod_uid: str, container_id: 
 
 async def attach_or_ended(
     runtime: ContainerRuntime, pod: core_pb2.Pod, name: str, container_id: str,
-    streams: StreamOptions,
+    streams: StreamOptions, unread: Callable[[str], Awaitable[bytes]],
 ) -> InteractiveProcess:  # fmt: skip
     """The runtime's attach to the container, or an EndedProcess if it has ended (before or
-    while the runtime attaches) while the pod's status shows it running; a failed attach is
-    judged once the runtime has recorded the end (_exit_recorded)."""
+    while the runtime attaches) while the pod's status shows it running, with the log that
+    `unread` says its caller has not read; a failed attach is judged once the runtime has
+    recorded the end (_exit_recorded)."""
     if not isinstance(runtime, InteractiveStreams):
         raise AttachUnsupported()
 
-    async def ended() -> ContainerStatus | None:
+    async def ended() -> EndedProcess | None:
         await _exit_recorded(runtime, pod.metadata.uid, container_id)
         found = await _ended_while_shown_running(runtime, pod, name)
-        return found if found is not None and found.id == container_id else None
+        if found is None or found.id != container_id:
+            return None
+        return EndedProcess(found.exit_code, await unread(container_id) if streams.stdout else b"")
 
     try:
         return _AttachedProcess(await runtime.attach_interactive(container_id, streams), ended)
     except ContainerRuntimeError:
-        if (found := await ended()) is None:
+        if (process := await ended()) is None:
             raise
-        return EndedProcess(found.exit_code)
+        return process
 
 
 class _AttachedProcess:
@@ -172,7 +181,7 @@ class _AttachedProcess:
     while the pod's status shows it running."""
 
     def __init__(
-        self, process: InteractiveProcess, ended: Callable[[], Awaitable[ContainerStatus | None]]
+        self, process: InteractiveProcess, ended: Callable[[], Awaitable[EndedProcess | None]]
     ) -> None:
         self._process = process
         self._ended = ended
@@ -197,10 +206,11 @@ class _AttachedProcess:
                 wrote = wrote or bool(out.data)
                 yield out
         except ContainerRuntimeError:
-            found = None if wrote else await self._ended()
-            if found is None:
+            ended = None if wrote else await self._ended()
+            if ended is None:
                 raise
-            yield ExecOutput("", b"", found.exit_code)
+            async for out in ended.output():
+                yield out
 
     async def close(self) -> None:
         await self._process.close()

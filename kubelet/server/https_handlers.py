@@ -144,8 +144,10 @@ class Handlers:
         response = web.StreamResponse(headers={"Content-Type": "text/plain"})
         await response.prepare(request)
         sent = 0
+        # A limited read is not a whole one: only whole reads count as served (log_reads.py).
+        reader = self.logs.log_reads.read if limit is None else self.runtime.container_logs
         try:
-            async for chunk in self.runtime.container_logs(instance.id, options):
+            async for chunk in reader(instance.id, options):
                 if limit is not None:
                     chunk = chunk[: max(limit - sent, 0)]
                 await response.write(chunk)

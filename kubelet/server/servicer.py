@@ -42,6 +42,7 @@ from kubelet.server.exec import (
     exec_output,
     running_container_id,
 )
+from kubelet.server.log_reads import LogReads
 from podplane.api.core.v1 import core_pb2
 from podplane.api.kubelet.v1 import kubelet_pb2, kubelet_pb2_grpc
 
@@ -122,6 +123,7 @@ class KubeletServicer(kubelet_pb2_grpc.KubeletServicer):  # type: ignore[misc]
     ) -> None:
         self.runtime = runtime
         self.get_pod = get_pod
+        self.log_reads = LogReads(runtime)
 
     async def resolve_log(
         self, request: kubelet_pb2.ContainerLogsRequest
@@ -155,7 +157,7 @@ class KubeletServicer(kubelet_pb2_grpc.KubeletServicer):  # type: ignore[misc]
             await context.abort(grpc.StatusCode.UNAVAILABLE, f"container runtime: {e}")
             return
         try:
-            async for chunk in self.runtime.container_logs(instance.id, options):
+            async for chunk in self.log_reads.read(instance.id, options):
                 yield core_pb2.LogChunk(data=chunk)
         except ContainerRuntimeError as e:
             await context.abort(grpc.StatusCode.UNAVAILABLE, f"reading the log: {e}")
@@ -257,9 +259,10 @@ class KubeletServicer(kubelet_pb2_grpc.KubeletServicer):  # type: ignore[misc]
             await context.abort(grpc.StatusCode.UNIMPLEMENTED, str(AttachUnsupported()))
             return
         runtime, name = self.runtime, container_name(pod, opened.container)
+        streams, unread = _stream_options(opened), self.log_reads.unread
 
         def start() -> Awaitable[InteractiveProcess]:
-            return attach_or_ended(runtime, pod, name, container_id, _stream_options(opened))
+            return attach_or_ended(runtime, pod, name, container_id, streams, unread)
 
         async for response in self._interactive(
             start, requests, opened, context, "error attaching to container"

@@ -52,7 +52,8 @@ class PrintedOnce:
     ContainerCreating to Succeeded (kubelet/pod/sync.py, PodSyncer._relisted), so kubectl reads
     its log once; if a relist found it running just before it ended, kubectl attaches to a
     container that has ended while the pod still shows it running, which the kubelet answers
-    with no output rather than a refusal (kubelet/server/attach.py, EndedProcess). Only a pod
+    with what the log kubectl read lacks rather than a refusal (kubelet/server/attach.py,
+    EndedProcess; that is the whole output if the command wrote after the read). Only a pod
     whose end is stored between kubectl's log and its attach (the apiserver then refuses an
     attach to a completed pod) is printed twice still: once in a run at most."""
 

@@ -194,6 +194,56 @@ async def test_an_attach_to_a_container_that_ended_while_shown_running_ends_at_o
     assert "container main not found in pod web_default" in refused.value.message
 
 
+async def test_an_attach_to_an_ended_container_gives_what_the_log_read_before_it_missed(
+    node: Node,
+) -> None:
+    """kubectl run -i reads the running container's log, then attaches: what the command wrote
+    between that read and its end comes through the attach, once; what the read gave, not
+    again; with no read made first, an attach gives nothing written before it."""
+    main = node.runtime.by_name("main")[0].id
+    node.runtime.logs[main] = b"before\n"
+    request = kubelet_pb2.ContainerLogsRequest(
+        namespace="default", pod_name="web", container="main"
+    )
+    assert b"".join([c.data async for c in node.stub.ContainerLogs(request)]) == b"before\n"
+    node.runtime.logs[main] += b"after-the-read\n"
+    node.runtime.exit_container(main, 0)
+    for expected in (b"after-the-read\n", b"after-the-read\n"):
+        session = await ContainerSession.attach(
+            node.stub, namespace="default", pod_name="web", container="main", stdin=True
+        )
+        async with asyncio.timeout(5):
+            assert await output(session) == expected and session.exit_code == 0
+    tail = kubelet_pb2.ContainerLogsRequest(
+        namespace="default", pod_name="web", container="main", tail_lines=1
+    )
+    assert [c.data async for c in node.stub.ContainerLogs(tail)]  # not a whole read: not counted
+    session = await ContainerSession.attach(
+        node.stub, namespace="default", pod_name="web", container="main"
+    )
+    async with asyncio.timeout(5):
+        assert await output(session) == b"after-the-read\n"
+    assert b"".join([c.data async for c in node.stub.ContainerLogs(request)])
+    session = await ContainerSession.attach(
+        node.stub, namespace="default", pod_name="web", container="main"
+    )
+    async with asyncio.timeout(5):
+        assert await output(session) == b"" and session.exit_code == 0
+
+
+async def test_an_attach_to_an_ended_container_whose_log_was_never_read_gives_nothing(
+    node: Node,
+) -> None:
+    main = node.runtime.by_name("main")[0].id
+    node.runtime.logs[main] = b"written before the attach\n"
+    node.runtime.exit_container(main, 0)
+    session = await ContainerSession.attach(
+        node.stub, namespace="default", pod_name="web", container="main"
+    )
+    async with asyncio.timeout(5):
+        assert await output(session) == b"" and session.exit_code == 0
+
+
 async def test_an_attach_that_finds_the_task_gone_before_the_exit_is_recorded_ends_at_once(
     node: Node, monkeypatch: pytest.MonkeyPatch
 ) -> None:
