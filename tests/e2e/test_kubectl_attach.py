@@ -44,11 +44,15 @@ def started(k: Kubectl, name: str, *args: str) -> None:
 def test_attach_to_a_container_that_has_just_ended_prints_nothing_twice(
     k: Kubectl, after: float
 ) -> None:
-    """The container ends about a second after it is Ready: attached before, kubectl prints
-    what it writes from then on; refused, nothing at all, and Kubernetes' reason."""
+    """The container ends about a second after the test lets it go, once it is Ready (a fixed
+    second from its start could end it before `kubectl wait` sees it Ready, under load):
+    attached before, kubectl prints what it writes from then on; refused, nothing at all, and
+    Kubernetes' reason."""
     for i in range(3):
         name = f"ending-{int(after * 10)}-{i}"
-        started(k, name, "--", "sh", "-c", f"echo first-{i}; sleep 1; echo last-{i}")
+        held = f"echo first-{i}; until [ -e /tmp/go ]; do sleep 0.05; done; sleep 1; echo last-{i}"
+        started(k, name, "--", "sh", "-c", held)
+        k.ok("exec", name, "--", "touch", "/tmp/go")
         time.sleep(after)
         result = k.run("attach", name)
         if result.code != 0:

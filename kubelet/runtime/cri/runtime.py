@@ -413,10 +413,19 @@ class CriRuntime:
         options = StreamOptions(
             stdin=streams.stdin, stdout=streams.stdout, stderr=streams.stderr, tty=tty
         )
+        # containerd detaches an attach's output when its stdin ends, unless the container is
+        # stdinOnce (then the container's stdin closes and the output flows until it exits). The
+        # container's stdin stays open either way, so the end of the caller's stdin is kept from
+        # containerd there: the caller sees the output to the process's end, as on Docker.
+        stdin_once = status.annotations.get(convert.STDIN_ONCE) == "true"
         # containerd stops an attach's stdin copy once its stdout or stderr has ended, and (for a
         # container that is not stdinOnce) that detaches the other: the stream still draining as
-        # the process exits would lose its tail. With stdin, stderr is a second attach's.
-        split = options.stdin and options.stderr and not tty
+        # the process exits would lose its tail. There, with stdin, stderr is a second attach's.
+        # A stdinOnce container's attach keeps both until they end, and takes them in one: a
+        # second attach is registered by containerd some time after its connection is up, and
+        # what the process writes to stderr before then is lost (a shell fed the stdin of the
+        # first one may have answered already: `kubectl debug -i` lost `echo oops >&2` so).
+        split = options.stdin and options.stderr and not tty and not stdin_once
         request = cri.AttachRequest(
             container_id=container_id,
             stdin=options.stdin,
@@ -429,11 +438,6 @@ class CriRuntime:
         if split:
             request = cri.AttachRequest(container_id=container_id, stderr=True)
             stderr_url = (await self._call(self._runtime.Attach, request, "attach")).url
-        # containerd detaches an attach's output when its stdin ends, unless the container is
-        # stdinOnce (then the container's stdin closes and the output flows until it exits). The
-        # container's stdin stays open either way, so the end of the caller's stdin is kept from
-        # containerd there: the caller sees the output to the process's end, as on Docker.
-        stdin_once = status.annotations.get(convert.STDIN_ONCE) == "true"
 
         async def state() -> tuple[bool, int | None]:
             now = await self._status(container_id)

@@ -405,16 +405,20 @@ async def test_attach_reaches_the_containers_own_process(cri_runtime: CriRuntime
         await cri_runtime.remove_pod_sandbox(sandbox)
 
 
-async def test_attach_with_stdin_gets_both_streams_whole(cri_runtime: CriRuntime) -> None:
+@pytest.mark.parametrize("stdin_once", [False, True])
+async def test_attach_with_stdin_gets_both_streams_whole(
+    cri_runtime: CriRuntime, stdin_once: bool
+) -> None:
     """containerd stops an attach's stdin copy when its stdout or stderr ends, and for a container
     that is not stdinOnce that detaches the other stream: the one still draining at the exit would
     lose its tail. Here stdout still has tens of KiB to copy, a line at a time into the log file,
-    when the process exits and stderr ends."""
+    when the process exits and stderr ends. A stdinOnce container's (kubectl run -i, debug -i)
+    stderr comes in the same attach as the stdin that makes the process write it."""
     sandbox, container = await running_pod(
         cri_runtime,
         "read w; echo err $w >&2; seq 30000",
         stdin=True,
-        stdin_once=False,
+        stdin_once=stdin_once,
     )
     try:
         process = await cri_runtime.attach_interactive(
