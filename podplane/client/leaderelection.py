@@ -105,11 +105,11 @@ class LeaderElector:
         return self._leader
 
     def is_leader(self) -> bool:
-        return (
-            self._lease is not None
-            and self._lease.spec.holder_identity == self.config.identity
-            and self._clock() < self._renewed_at + self.config.renew_deadline
-        )
+        return self._holds() and self._clock() < self._renewed_at + self.config.renew_deadline
+
+    def _holds(self) -> bool:
+        """Whether the last lease observed names us its holder (client-go IsLeader)."""
+        return self._lease is not None and self._lease.spec.holder_identity == self.config.identity
 
     def _observe(self, lease: lease_pb2.Lease, at: float) -> None:
         if self._lease is None or self._lease.spec != lease.spec:
@@ -234,7 +234,7 @@ class LeaderElector:
         renew deadline has passed: work that took a while to stop (run() cancels it and waits
         before releasing) must not leave the standby waiting out the lease. The lease is read
         again before the write, so one another candidate took meanwhile is left alone."""
-        if self._lease is None or self._lease.spec.holder_identity != self.config.identity:
+        if not self._holds():
             return False
         try:
             async with asyncio.timeout(self.config.renew_deadline):

@@ -41,6 +41,14 @@ def insufficient_resources(request: Resource, node: NodeInfo) -> list[str]:
     return insufficient(request, node.allocatable, node.requested, len(node.pods))
 
 
+TOO_MANY_PODS = "Too many pods"
+
+
+def short_of(resource: str) -> str:
+    """The reason a node lacks room for `resource` (Kubernetes' "Insufficient <resource>")."""
+    return f"Insufficient {resource}"
+
+
 def insufficient(
     request: Resource, allocatable: Resource, requested: Resource, pod_count: int
 ) -> list[str]:
@@ -57,23 +65,18 @@ def insufficient(
         return []
     reasons = []
     if pod_count + 1 > allocatable.allowed_pod_number:
-        reasons.append("Too many pods")
+        reasons.append(TOO_MANY_PODS)
     if request.is_zero():
         return reasons
     for name in (CPU, MEMORY, EPHEMERAL_STORAGE, *sorted(request.scalar)):
         wanted = request.get(name)
         if wanted > 0 and wanted > allocatable.get(name) - requested.get(name):
-            reasons.append(f"Insufficient {name}")
+            reasons.append(short_of(name))
     return reasons
 
 
 # What each bit of filter_table's code says, in insufficient_resources' order.
-_REASONS = (
-    "Too many pods",
-    f"Insufficient {CPU}",
-    f"Insufficient {MEMORY}",
-    f"Insufficient {EPHEMERAL_STORAGE}",
-)
+_REASONS = (TOO_MANY_PODS, short_of(CPU), short_of(MEMORY), short_of(EPHEMERAL_STORAGE))
 
 
 @functools.cache
