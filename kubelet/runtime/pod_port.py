@@ -12,11 +12,15 @@ from __future__ import annotations
 
 import asyncio
 import ctypes
+import logging
 import os
 import socket
 import threading
 
+from kubelet.runtime.socket_connection import SocketConnection
 from kubelet.runtime.streams import PortForwardError
+
+log = logging.getLogger(__name__)
 
 CLONE_NEWNET = 0x40000000
 CONNECT_TIMEOUT = 10.0
@@ -116,3 +120,18 @@ async def connect_pod_ip(ip: str, port: int, sandbox_id: str) -> socket.socket:
         raise PortForwardError(
             f'failed to connect to {address} of pod sandbox "{sandbox_id}": {dial}'
         ) from None
+
+
+async def dial_sandbox(netns_path: str, ip: str, port: int, sandbox_id: str) -> SocketConnection:
+    """`port` on localhost in the sandbox's network namespace (`netns_path`, "" where the runtime
+    names none), or at the sandbox's `ip` where it cannot be entered ("" for a host-network
+    sandbox: the node's own localhost)."""
+    try:
+        if not netns_path:
+            raise NamespaceUnavailable("the runtime reports no network namespace")
+        sock = await connect_in_namespace(netns_path, port, sandbox_id)
+    except NamespaceUnavailable as e:
+        ip = ip or "127.0.0.1"
+        log.debug("port-forward to %s: %s; dialling %s", sandbox_id[:12], e, ip)
+        sock = await connect_pod_ip(ip, port, sandbox_id)
+    return await SocketConnection.open(sock)

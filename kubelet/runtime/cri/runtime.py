@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
 import math
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import TypeVar
@@ -26,7 +25,7 @@ from kubelet.runtime.cri import convert, pod_cgroups
 from kubelet.runtime.cri.logs import read_log
 from kubelet.runtime.cri.stats import CriStats
 from kubelet.runtime.cri.streaming import CriProcess, process_output
-from kubelet.runtime.pod_port import NamespaceUnavailable, connect_in_namespace, connect_pod_ip
+from kubelet.runtime.pod_port import dial_sandbox
 from kubelet.runtime.socket_connection import SocketConnection
 from kubelet.runtime.streams import PortForwardError, StreamOptions, wait_for_exit
 from kubelet.runtime.types import (
@@ -47,7 +46,6 @@ from podplane.api.cri import api_pb2_grpc as cri_grpc
 from podplane.client.grpc_status import go_error
 
 R = TypeVar("R")
-log = logging.getLogger(__name__)
 
 DEFAULT_ENDPOINT = "unix:///run/containerd/containerd.sock"
 POD_LOGS_ROOT = "/var/log/pods"
@@ -414,17 +412,13 @@ class CriRuntime:
             stdin=streams.stdin, stdout=streams.stdout, stderr=streams.stderr, tty=tty
         )
         # containerd detaches an attach's output when its stdin ends, unless the container is
-        # stdinOnce (then the container's stdin closes and the output flows until it exits). The
-        # container's stdin stays open either way, so the end of the caller's stdin is kept from
-        # containerd there: the caller sees the output to the process's end, as on Docker.
+        # stdinOnce (then its stdin closes and the output flows until it exits); else the end of
+        # the caller's stdin is kept from containerd, so the output runs to the process's end.
+        # It also stops the stdin copy once stdout or stderr has ended, which for a container
+        # not stdinOnce detaches the other, still draining: there stderr is a second attach's.
+        # Not for a stdinOnce one: containerd registers a second attach a while after its
+        # connection is up, and stderr written before is lost (`kubectl debug -i`'s `>&2`).
         stdin_once = status.annotations.get(convert.STDIN_ONCE) == "true"
-        # containerd stops an attach's stdin copy once its stdout or stderr has ended, and (for a
-        # container that is not stdinOnce) that detaches the other: the stream still draining as
-        # the process exits would lose its tail. There, with stdin, stderr is a second attach's.
-        # A stdinOnce container's attach keeps both until they end, and takes them in one: a
-        # second attach is registered by containerd some time after its connection is up, and
-        # what the process writes to stderr before then is lost (a shell fed the stdin of the
-        # first one may have answered already: `kubectl debug -i` lost `echo oops >&2` so).
         split = options.stdin and options.stderr and not tty and not stdin_once
         request = cri.AttachRequest(
             container_id=container_id,
@@ -484,15 +478,8 @@ class CriRuntime:
             pid = int(json.loads(reply.info.get("info", "{}")).get("pid") or 0)
         except (ValueError, AttributeError):
             pid = 0
-        try:
-            if pid <= 0:
-                raise NamespaceUnavailable("the runtime reports no sandbox process")
-            sock = await connect_in_namespace(f"/proc/{pid}/ns/net", port, sandbox_id)
-        except NamespaceUnavailable as e:
-            ip = reply.status.network.ip or "127.0.0.1"  # the node's network: its localhost
-            log.debug("port-forward to %s: %s; dialling %s", sandbox_id[:12], e, ip)
-            sock = await connect_pod_ip(ip, port, sandbox_id)
-        return await SocketConnection.open(sock)
+        netns = f"/proc/{pid}/ns/net" if pid > 0 else ""
+        return await dial_sandbox(netns, reply.status.network.ip, port, sandbox_id)
 
     def close(self) -> None:
         """Closes the channel (its calls end); the runtime and what runs in it stay."""

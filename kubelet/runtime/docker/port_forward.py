@@ -3,14 +3,10 @@ key (/var/run/docker/netns/<id>); kubelet/runtime/pod_port.py dials in it."""
 
 from __future__ import annotations
 
-import logging
-
-from kubelet.runtime.pod_port import NamespaceUnavailable, connect_in_namespace, connect_pod_ip
+from kubelet.runtime.pod_port import dial_sandbox
 from kubelet.runtime.socket_connection import SocketConnection
 from kubelet.runtime.streams import PortForwardError
 from podplane.apimachinery.json_types import JSONObject
-
-log = logging.getLogger(__name__)
 
 
 async def dial(inspect: JSONObject, port: int) -> SocketConnection:
@@ -19,13 +15,5 @@ async def dial(inspect: JSONObject, port: int) -> SocketConnection:
     if not (inspect.get("State") or {}).get("Running"):
         raise PortForwardError(f'pod sandbox "{sandbox_id}" is not running')
     networks = inspect.get("NetworkSettings") or {}
-    netns = networks.get("SandboxKey") or ""
-    try:
-        if not netns:
-            raise NamespaceUnavailable("the engine reports no network namespace")
-        sock = await connect_in_namespace(netns, port, sandbox_id)
-    except NamespaceUnavailable as e:
-        ip = networks.get("IPAddress") or "127.0.0.1"  # host network: the node's own localhost
-        log.debug("port-forward to %s: %s; dialling %s", sandbox_id[:12], e, ip)
-        sock = await connect_pod_ip(ip, port, sandbox_id)
-    return await SocketConnection.open(sock)
+    netns, ip = networks.get("SandboxKey") or "", networks.get("IPAddress") or ""
+    return await dial_sandbox(str(netns), str(ip), port, sandbox_id)
