@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import threading
+import time
 import urllib.error
 import urllib.request
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import grpc
@@ -208,3 +211,27 @@ def test_without_a_health_check_every_path_is_metrics() -> None:
         assert code == 200 and "# TYPE" in text
     finally:
         server.close()
+
+
+def _wake_ups(thread: threading.Thread) -> int:
+    status = Path(f"/proc/self/task/{thread.native_id}/status").read_text()
+    return int(status.split("voluntary_ctxt_switches:")[1].split()[0])
+
+
+def test_an_idle_endpoint_sleeps_until_asked_and_stops_when_closed() -> None:
+    """Its thread wakes for a scrape, not to poll (socketserver's serve_forever looks for a
+    shutdown request twice a second); close() still ends it."""
+    server = serve_metrics("127.0.0.1:0")
+    assert server is not None
+    thread = next(t for t in threading.enumerate() if t.name == "metrics-endpoint")
+    try:
+        assert _get(server.port, "/metrics")[0] == 200
+        before = _wake_ups(thread)
+        time.sleep(1.5)  # three of serve_forever's polls
+        # At most the one of going back to sleep after the scrape, if it had not yet.
+        assert _wake_ups(thread) - before <= 1
+        assert _get(server.port, "/metrics")[0] == 200
+    finally:
+        server.close()
+    assert not thread.is_alive()
+    server.close()  # twice is harmless
