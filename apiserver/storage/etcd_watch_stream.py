@@ -4,7 +4,8 @@ One Watch call carries every watch, each under a watch_id of its own, as etcd's 
 multiplexes the watchers of a client over one gRPC stream (watchGRPCStream), so the apiserver
 holds one stream (and one reading thread) for its thirty-odd resources rather than one each. A
 blocked synchronous gRPC read wakes ten times a second (grpc's MAXIMUM_WAIT_TIMEOUT), so one
-thread per watch cost the apiserver at rest a third of its CPU. The client picks each watch_id
+thread per watch cost the apiserver at rest a third of its CPU; the one thread left waits for its
+responses without that poll (_wait_without_polling). The client picks each watch_id
 (etcd 3.4 takes it from the create request), so a response is routed without waiting for the
 created answer of the watches before it.
 
@@ -23,9 +24,24 @@ import threading
 from collections.abc import Iterator
 
 import grpc
+import grpc._common
 
 from podplane.api.etcd import rpc_pb2 as pb
 from podplane.api.etcd import rpc_pb2_grpc as pb_grpc
+
+# How long a blocked synchronous gRPC call waits between looks: gRPC's 0.1 s is there so that a main
+# thread blocked in a call still runs its signal handlers (grpc/grpc#19464). Here only the
+# watch thread blocks in one, a daemon thread that no signal handler runs on, woken by the
+# condition it waits on when a response comes: at rest it woke ten times a second for nothing.
+BLOCKED_CALL_WAIT = 30.0
+
+
+def _wait_without_polling() -> None:
+    """The process's synchronous gRPC waits look again every BLOCKED_CALL_WAIT seconds; the
+    apiserver's other calls are grpc.aio's, which never took this path."""
+    if not hasattr(grpc._common, "MAXIMUM_WAIT_TIMEOUT"):
+        raise RuntimeError("grpc._common.MAXIMUM_WAIT_TIMEOUT is gone: see its use in grpcio")
+    grpc._common.MAXIMUM_WAIT_TIMEOUT = BLOCKED_CALL_WAIT
 
 
 class EtcdStreamEnded(Exception):
@@ -37,6 +53,7 @@ class WatchStreams:
     error, etcd gone, the channel closed): a watch on an ended stream gets what ended it."""
 
     def __init__(self, stub: pb_grpc.WatchStub) -> None:
+        _wait_without_polling()
         self._stub = stub
         self._lock = threading.Lock()
         self._stream: _SharedStream | None = None

@@ -9,6 +9,7 @@ import asyncio
 import threading
 import uuid
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 
@@ -82,5 +83,37 @@ async def test_a_compacted_watch_ends_alone(etcd: EtcdProcess) -> None:
         (event,) = await live_read
         assert (event.kv.key, event.kv.value) == (base + b"live/key", b"still")
         await live.aclose()  # type: ignore[attr-defined]
+    finally:
+        await client.close()
+
+
+def _wake_ups(thread: threading.Thread) -> int:
+    status = Path(f"/proc/self/task/{thread.native_id}/status").read_text()
+    return int(status.split("voluntary_ctxt_switches:")[1].split()[0])
+
+
+async def test_the_stream_thread_sleeps_while_etcd_is_quiet_and_wakes_for_an_event(
+    etcd: EtcdProcess,
+) -> None:
+    """A blocked synchronous gRPC read looked for its response ten times a second (grpc's
+    MAXIMUM_WAIT_TIMEOUT); the thread now wakes when a response comes."""
+    client = EtcdClient([etcd.endpoint])
+    key = f"/quiet-watch/{uuid.uuid4().hex[:8]}".encode()
+    threads = watch_threads()
+    try:
+        _, revision = await client.get(key)
+        stream = client.watch(key, prefix_end(key), revision + 1)
+        read = asyncio.ensure_future(next_events(stream))
+        await client.put(key, b"first")  # the watch is registered once its first event comes
+        await read
+        (thread,) = watch_threads() - threads
+        before = _wake_ups(thread)
+        await asyncio.sleep(1.0)  # ten of the old looks
+        assert _wake_ups(thread) - before <= 2  # etcd's own rare messages, if any came
+        read = asyncio.ensure_future(next_events(stream))
+        await client.put(key, b"second")
+        (event,) = await read
+        assert event.kv.value == b"second"
+        await stream.aclose()  # type: ignore[attr-defined]
     finally:
         await client.close()
