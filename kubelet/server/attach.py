@@ -79,7 +79,7 @@ class EndedProcess:
     would have kubectl print from the log; none if no read was made, as an attach gives the
     output from the attach on."""
 
-    def __init__(self, exit_code: int, unread: bytes = b"") -> None:
+    def __init__(self, exit_code: int, unread: bytes) -> None:
         self._exit_code = exit_code
         self._unread = unread
 

@@ -26,8 +26,9 @@ class LogReads:
 
     async def read(self, container_id: str, options: LogOptions) -> AsyncIterator[bytes]:
         """The runtime's log of the container, counted as served if it is the whole log."""
-        whole = options.tail_lines is None and options.since_seconds is None
-        counted = whole and not options.timestamps
+        counted = (
+            options.tail_lines is None and options.since_seconds is None and not options.timestamps
+        )
         sent = 0
         if counted:
             self._record(container_id, sent)  # an empty read counts: all that follows is unread

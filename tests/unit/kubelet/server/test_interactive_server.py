@@ -208,12 +208,12 @@ async def test_an_attach_to_an_ended_container_gives_what_the_log_read_before_it
     assert b"".join([c.data async for c in node.stub.ContainerLogs(request)]) == b"before\n"
     node.runtime.logs[main] += b"after-the-read\n"
     node.runtime.exit_container(main, 0)
-    for expected in (b"after-the-read\n", b"after-the-read\n"):
+    for _ in range(2):  # an attach is not a read: the second gives the same
         session = await ContainerSession.attach(
             node.stub, namespace="default", pod_name="web", container="main", stdin=True
         )
         async with asyncio.timeout(5):
-            assert await output(session) == expected and session.exit_code == 0
+            assert await output(session) == b"after-the-read\n" and session.exit_code == 0
     tail = kubelet_pb2.ContainerLogsRequest(
         namespace="default", pod_name="web", container="main", tail_lines=1
     )
