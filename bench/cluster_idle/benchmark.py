@@ -11,6 +11,10 @@ cluster costs host-wide: its containers, the engine that runs them (dockerd, con
 shims and their runtime's runs, Docker's health checks among them), and the kernel's work no
 process is charged with.
 
+The same work costs this VM's CPU up to twice the time from one hour to the next, so the result
+also gives how fast the host ran: PROBES of bench.common.host_speed's probe just before the window
+and just after it (none within it, where they would be work of their own).
+
     make up && podplane-bench idle --settle 300 --seconds 60
 """
 
@@ -21,10 +25,12 @@ import os
 import time
 from dataclasses import asdict, dataclass
 
-from bench.common import cpu
+from bench.common import cpu, host_speed
 from bench.common.compose import Container, containers
 from bench.common.results import write_json
 from podplane.apimachinery.json_types import JSONObject
+
+PROBES = 5  # before the window and again after it
 
 
 @dataclass(frozen=True)
@@ -58,9 +64,11 @@ def measure(options: Options) -> JSONObject:
         print(f"settling for {options.settle:.0f} s", flush=True)
         time.sleep(options.settle)
     running = containers(options.project)
+    probes = [host_speed.probe_ms() for _ in range(PROBES)]
     before = sample(running)
     time.sleep(options.seconds)
     after = sample(running)
+    probes += [host_speed.probe_ms() for _ in range(PROBES)]
     seconds = after.at - before.at
     usage = cpu.usage_by_container(
         before.processes,
@@ -93,6 +101,7 @@ def measure(options: Options) -> JSONObject:
         "not_the_clusters": {k: round(v, 4) for k, v in others.items() if v >= 0.0005},
         "cluster_host_wide_cores": round(host_busy - sum(others.values()), 4),
         "services": services,
+        "host_speed": dict(host_speed.summary(probes)),
         "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
 
@@ -119,6 +128,13 @@ def report(result: JSONObject) -> str:
         ("**the cluster, host-wide**", result["cluster_host_wide_cores"], ""),
     ]
     rows += [f"| {label} | {cores * 100:.1f} | {top} | |" for label, cores, top in summary]
+    speed = result.get("host_speed")
+    if speed and speed.get("samples"):
+        rows.append(
+            f"\nthe host's speed around the window: {speed['probe']}, median "
+            f"{speed['p50_ms']:.1f} ({speed['min_ms']:.1f}-{speed['max_ms']:.1f}) over "
+            f"{speed['samples']} probes (higher is slower)"
+        )
     return "\n".join(rows)
 
 

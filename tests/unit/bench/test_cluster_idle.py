@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bench.cluster_idle.benchmark import report
-from bench.common import cpu
+from bench.common import cpu, host_speed
 
 NODE = "a" * 64
 POD = "b" * 64
@@ -144,6 +144,24 @@ def test_the_report_lists_the_busiest_first() -> None:
         "| not the cluster's | 4.0 | process_api 3.0, bench 1.0 | |",
         "| **the cluster, host-wide** | 16.0 |  | |",
     ]
+
+
+def test_the_report_ends_with_the_hosts_speed_around_the_window() -> None:
+    result = {
+        "services": {},
+        "containers_cores": 0.0,
+        "engine_cores": 0.0,
+        "engine": {},
+        "host_busy_cores": 0.0,
+        "not_the_clusters_cores": 0.0,
+        "not_the_clusters": {},
+        "cluster_host_wide_cores": 0.0,
+        "host_speed": host_speed.summary([12.0, 13.5, 23.0]),
+    }
+    assert report(result).splitlines()[-1] == (
+        "the host's speed around the window: a 300,000-iteration Python loop, CPU milliseconds, "
+        "median 13.5 (12.0-23.0) over 3 probes (higher is slower)"
+    )
 
 
 def test_the_hosts_busy_time_leaves_out_idle_iowait_and_steal(tmp_path: Path) -> None:
