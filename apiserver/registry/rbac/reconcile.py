@@ -10,7 +10,9 @@ and reconciled again."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Iterable
 from typing import TypeVar
 
 from apiserver import errors
@@ -125,6 +127,13 @@ async def _recreate(store: Store[R], existing: R, expected: R) -> None:
     await _ensure(store, expected)
 
 
+async def _ensure_all(store: Store[R], expected: Iterable[R]) -> None:
+    """Each of one kind at once (about 150 objects in all, one at a time took the apiserver 1.6 s
+    at its start, while the components that had waited for its port were refused): the group
+    commit writes a turn's creates in one etcd call."""
+    await asyncio.gather(*(_ensure(store, e) for e in expected))
+
+
 async def ensure_bootstrap_policy(
     cluster_roles: Store[rbac_pb2.ClusterRole],
     cluster_role_bindings: Store[rbac_pb2.ClusterRoleBinding],
@@ -135,14 +144,10 @@ async def ensure_bootstrap_policy(
     order: cluster roles, cluster role bindings, roles, role bindings); kubeadm's node bootstrap
     bindings once the roles they name exist (the certificates API's). The namespaces of the
     Roles (kube-system, kube-public) are the system namespaces made before this hook."""
-    for cluster_role in bootstrap.cluster_roles():
-        await _ensure(cluster_roles, cluster_role)
-    for binding in bootstrap.cluster_role_bindings():
-        await _ensure(cluster_role_bindings, binding)
-    for role in bootstrap.roles():
-        await _ensure(roles, role)
-    for role_binding in bootstrap.role_bindings():
-        await _ensure(role_bindings, role_binding)
+    await _ensure_all(cluster_roles, bootstrap.cluster_roles())
+    await _ensure_all(cluster_role_bindings, bootstrap.cluster_role_bindings())
+    await _ensure_all(roles, bootstrap.roles())
+    await _ensure_all(role_bindings, bootstrap.role_bindings())
     for binding in bootstrap.kubeadm_cluster_role_bindings():
         try:
             await cluster_roles.get("", binding.role_ref.name)
