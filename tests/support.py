@@ -12,6 +12,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -52,6 +53,13 @@ def free_port() -> int:
                 continue  # in use
             return port
     raise RuntimeError(f"no free port in {first}-{first + PORT_BLOCK_SIZE - 1}")
+
+
+def thread_wake_ups(thread: threading.Thread) -> int:
+    """How many times a thread of this process has gone to sleep and been woken so far (its
+    voluntary context switches): a thread that waits for work without polling adds none."""
+    status = Path(f"/proc/self/task/{thread.native_id}/status").read_text()
+    return int(status.split("voluntary_ctxt_switches:")[1].split()[0])
 
 
 @dataclass

@@ -9,12 +9,11 @@ import asyncio
 import threading
 import uuid
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 
 from apiserver.storage.etcd import CompactedError, EtcdClient, WatchEvent, prefix_end
-from tests.support import EtcdProcess
+from tests.support import EtcdProcess, thread_wake_ups
 
 WATCHES = 20
 
@@ -87,11 +86,6 @@ async def test_a_compacted_watch_ends_alone(etcd: EtcdProcess) -> None:
         await client.close()
 
 
-def _wake_ups(thread: threading.Thread) -> int:
-    status = Path(f"/proc/self/task/{thread.native_id}/status").read_text()
-    return int(status.split("voluntary_ctxt_switches:")[1].split()[0])
-
-
 async def test_the_stream_thread_sleeps_while_etcd_is_quiet_and_wakes_for_an_event(
     etcd: EtcdProcess,
 ) -> None:
@@ -107,9 +101,9 @@ async def test_the_stream_thread_sleeps_while_etcd_is_quiet_and_wakes_for_an_eve
         await client.put(key, b"first")  # the watch is registered once its first event comes
         await read
         (thread,) = watch_threads() - threads
-        before = _wake_ups(thread)
+        before = thread_wake_ups(thread)
         await asyncio.sleep(1.0)  # ten of the old looks
-        assert _wake_ups(thread) - before <= 2  # etcd's own rare messages, if any came
+        assert thread_wake_ups(thread) - before <= 2  # etcd's own rare messages, if any came
         read = asyncio.ensure_future(next_events(stream))
         await client.put(key, b"second")
         (event,) = await read

@@ -8,7 +8,6 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import grpc
@@ -22,6 +21,7 @@ from podplane.client.clientset import Client, is_not_found
 from podplane.client.workqueue_metrics import WORKQUEUE_DEPTH
 from podplane.componentbase.metrics import loop_health, parse_bind_address, serve_metrics
 from podplane.componentbase.serving import Server
+from tests.support import thread_wake_ups
 from tests.unit import waiting
 
 
@@ -213,11 +213,6 @@ def test_without_a_health_check_every_path_is_metrics() -> None:
         server.close()
 
 
-def _wake_ups(thread: threading.Thread) -> int:
-    status = Path(f"/proc/self/task/{thread.native_id}/status").read_text()
-    return int(status.split("voluntary_ctxt_switches:")[1].split()[0])
-
-
 def test_an_idle_endpoint_sleeps_until_asked_and_stops_when_closed() -> None:
     """Its thread wakes for a scrape, not to poll (socketserver's serve_forever looks for a
     shutdown request twice a second); close() still ends it."""
@@ -226,10 +221,10 @@ def test_an_idle_endpoint_sleeps_until_asked_and_stops_when_closed() -> None:
     thread = next(t for t in threading.enumerate() if t.name == "metrics-endpoint")
     try:
         assert _get(server.port, "/metrics")[0] == 200
-        before = _wake_ups(thread)
+        before = thread_wake_ups(thread)
         time.sleep(1.5)  # three of serve_forever's polls
         # At most the one of going back to sleep after the scrape, if it had not yet.
-        assert _wake_ups(thread) - before <= 1
+        assert thread_wake_ups(thread) - before <= 1
         assert _get(server.port, "/metrics")[0] == 200
     finally:
         server.close()
