@@ -12,7 +12,16 @@ from dataclasses import dataclass, field
 import grpc
 
 from kubelet.logs.rotation import LogPolicy
-from kubelet.options import bootstrap, dns, node, pod_security, reserved, runtime, serving
+from kubelet.options import (
+    bootstrap,
+    dns,
+    features,
+    node,
+    pod_security,
+    reserved,
+    runtime,
+    serving,
+)
 from podplane.apimachinery.kubelet_endpoints import DEFAULT_GRPC_PORT, DEFAULT_KUBELET_PORT
 from podplane.client.credentials import Credentials
 from podplane.componentbase import options
@@ -76,6 +85,8 @@ class KubeletConfig:
     cert_dir: str = ""
     # Serving certificate from the cluster (--rotate-server-certificates) when none is given.
     rotate_server_certificates: bool = False
+    # --feature-gates EventedPLEG=true: the PLEG follows the CRI runtime's container events.
+    evented_pleg: bool = False
 
     def serving_credentials(self) -> grpc.ServerCredentials | None:
         if not self.tls_cert_file:
@@ -119,6 +130,7 @@ OPTION_GROUPS: tuple[OptionGroup, ...] = (
     dns,
     pod_security,
     bootstrap,
+    features,
     LogOptions,
 )
 
@@ -165,4 +177,5 @@ def parse_args(argv: Sequence[str] | None = None) -> KubeletConfig:
         resolv_conf=args.resolv_conf,
         allowed_unsafe_sysctls=args.allowed_unsafe_sysctls,
         seccomp_default=args.seccomp_default,
+        evented_pleg=args.feature_gates["EventedPLEG"],
     )

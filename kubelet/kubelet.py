@@ -108,7 +108,9 @@ class Kubelet:
         # Whether the API's pods are known (the informer synced): before, only static pods run.
         self._sources_ready = False
         self.workers = PodWorkers(self.syncer, self.pod, ready=self._ready_to_sync)
-        self.pleg = PodLifecycleEventGenerator(runtime, self.workers.enqueue)
+        self.pleg = PodLifecycleEventGenerator(
+            runtime, self.workers.enqueue, evented=config.evented_pleg
+        )
         # A CRI runtime writes the pods' logs under --pod-logs-dir: the kubelet rotates them and
         # removes a gone pod's directory (Docker keeps its own logs).
         self.log_manager = (

@@ -23,6 +23,10 @@ class ExecTimeout(ContainerRuntimeError):
     """A command run in a container did not finish within its timeout."""
 
 
+class Unimplemented(ContainerRuntimeError):
+    """The runtime does not have this call (an older CRI runtime's UNIMPLEMENTED)."""
+
+
 class ContainerState(enum.Enum):
     CREATED = "created"
     RUNNING = "running"

@@ -21,7 +21,7 @@ import grpc
 from google.protobuf.message import Message
 
 from kubelet.runtime import labels as L
-from kubelet.runtime.cri import convert, pod_cgroups
+from kubelet.runtime.cri import convert, events, pod_cgroups
 from kubelet.runtime.cri.logs import read_log
 from kubelet.runtime.cri.stats import CriStats
 from kubelet.runtime.cri.streaming import CriProcess, process_output
@@ -316,6 +316,10 @@ class CriRuntime:
             for c, s in zip(reply.containers, statuses, strict=True)
             if s is not None  # removed meanwhile
         ]
+
+    def container_events(self) -> AsyncIterator[str]:
+        """The id of each container and sandbox that changes, as it does (events.py)."""
+        return events.container_ids(self._runtime)
 
     async def _container_status(self, container: cri.Container) -> cri.ContainerStatus | None:
         known = self._container_statuses.get(container.id)

@@ -564,3 +564,48 @@ def gzip_or_plain(path: str) -> bytes:
     with open(path, "rb") as f:
         data = f.read()
     return gzip.decompress(data) if path.endswith(".gz") else data
+
+
+async def test_the_runtime_reports_each_change_of_a_pod_as_it_happens(
+    cri_runtime: CriRuntime,
+) -> None:
+    """GetContainerEvents, which the kubelet follows with the EventedPLEG gate: the sandbox's and
+    its container's creation, start, exit and removal, each as it happens (the stream may
+    first bring events of earlier tests, which no one read)."""
+    seen: list[str] = []
+    arrived = asyncio.Event()
+
+    async def follow() -> None:
+        async for container_id in cri_runtime.container_events():
+            seen.append(container_id)
+            arrived.set()
+
+    async def until_seen(container_id: str, times: int) -> None:
+        async with asyncio.timeout(20):
+            while seen.count(container_id) < times:
+                arrived.clear()
+                await arrived.wait()
+
+    follower = asyncio.create_task(follow())
+    pod = pod_ref()
+    sandbox = await cri_runtime.run_pod_sandbox(
+        SandboxConfig(pod=pod, attempt=0, hostname=pod.name, image=PAUSE)
+    )
+    await until_seen(sandbox, 2)  # created, started
+    container = await cri_runtime.create_container(
+        sandbox,
+        ContainerConfig(
+            pod=pod, name="main", image=BUSYBOX, restart_count=0, cmd=("sh", "-c", "exit 3")
+        ),
+    )
+    await until_seen(container, 1)  # created
+    await cri_runtime.start_container(container)
+    await until_seen(container, 3)  # started, stopped (it exits at once)
+    [exited] = await cri_runtime.list_containers(pod.uid)
+    assert (exited.state, exited.exit_code) == (ContainerState.EXITED, 3)
+    await cri_runtime.remove_container(container)
+    await until_seen(container, 4)  # removed
+    follower.cancel()
+    await asyncio.gather(follower, return_exceptions=True)
+    await cri_runtime.stop_pod_sandbox(sandbox, 0)
+    await cri_runtime.remove_pod_sandbox(sandbox)

@@ -100,6 +100,9 @@ def test_node_labels() -> None:
         ("--container-log-max-size", "0"),
         ("--container-log-max-files", "1"),
         ("--container-log-monitor-interval", "2"),
+        ("--feature-gates", "EventedPLEG"),
+        ("--feature-gates", "EventedPLEG=maybe"),
+        ("--feature-gates", "NoSuchGate=true"),
     ],
 )
 def test_bad_setting_exits_2_naming_it(
@@ -151,3 +154,22 @@ def test_tls_bootstrap_flags(tmp_path: Path, capsys: pytest.CaptureFixture[str])
             parse_args([*REQUIRED, *extra])
         assert exit_info.value.code == 2
         assert f"error: {named}:" in capsys.readouterr().err
+
+
+def test_feature_gates(capsys: pytest.CaptureFixture[str]) -> None:
+    assert parse_args(REQUIRED).evented_pleg is False  # Kubernetes 1.31's default
+    assert parse_args([*REQUIRED, "--feature-gates", "EventedPLEG=true"]).evented_pleg is True
+    assert parse_args([*REQUIRED, "--feature-gates", " EventedPLEG=True ,"]).evented_pleg is True
+    assert parse_args([*REQUIRED, "--feature-gates", "EventedPLEG=0"]).evented_pleg is False
+    for value, message in [
+        ("EventedPLEG", "missing bool value for EventedPLEG"),
+        ("Evented=true", "unrecognized feature gate: Evented"),
+        (
+            "EventedPLEG=yes",
+            'invalid value of EventedPLEG=yes, err: strconv.ParseBool: parsing "yes": '
+            "invalid syntax",
+        ),
+    ]:
+        with pytest.raises(SystemExit):
+            parse_args([*REQUIRED, "--feature-gates", value])
+        assert capsys.readouterr().err.endswith(f"error: --feature-gates: {message}\n")
