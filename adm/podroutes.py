@@ -9,8 +9,11 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import logging
+import socket
+import struct
 import subprocess
 from collections.abc import Callable
+from pathlib import Path
 
 from podplane.api.core.v1 import core_pb2
 from podplane.client.clientset import Client
@@ -24,6 +27,30 @@ IpRoute = Callable[[list[str]], None]
 
 def ip_route(args: list[str]) -> None:
     subprocess.run(["ip", "route", *args], check=True, capture_output=True, text=True)
+
+
+# The machine's IPv4 routes of the main table, as the kernel lists them (the reader's network
+# namespace): reading it costs no process, where `ip route` is one.
+ROUTE_TABLE = Path("/proc/net/route")
+
+
+def routes_via(table: Path = ROUTE_TABLE) -> dict[str, str]:
+    """CIDR -> gateway of each route through a gateway (the fields are little-endian hex)."""
+    found: dict[str, str] = {}
+    try:
+        lines = table.read_text().splitlines()[1:]
+    except OSError:
+        return found
+    for line in lines:
+        fields = line.split()
+        if len(fields) < 8 or int(fields[2], 16) == 0:
+            continue
+        destination, gateway = (
+            socket.inet_ntoa(struct.pack("<I", int(f, 16))) for f in (fields[1], fields[2])
+        )
+        prefix = bin(int(fields[7], 16)).count("1")
+        found[f"{destination}/{prefix}"] = gateway
+    return found
 
 
 def internal_ip(node: core_pb2.Node) -> str:
@@ -48,9 +75,16 @@ class PodRoutes:
     marks its node, and a sync works out the route of the marked nodes only, so registering many
     nodes (a load test's thousand hollow ones) costs each event one route, not all of them."""
 
-    def __init__(self, client: Client, own: str, route: IpRoute = ip_route) -> None:
+    def __init__(
+        self,
+        client: Client,
+        own: str,
+        route: IpRoute = ip_route,
+        present: Callable[[], dict[str, str]] = routes_via,
+    ) -> None:
         self.own = own
         self.route = route
+        self.present = present
         self.nodes: Informer[core_pb2.Node] = Informer(client.nodes)
         # Each node's route as last worked out, the nodes to work out again, and the routes made.
         self._routes: dict[str, tuple[str, str]] = {}
@@ -91,6 +125,15 @@ class PodRoutes:
             except (OSError, subprocess.CalledProcessError) as e:
                 log.warning("route %s via %s: %s", cidr, gateway, e)
 
+    def forget_missing(self) -> None:
+        """A route made that the machine no longer has (someone removed or changed it) is made
+        again at the next sync, as flannel's route check puts it back."""
+        present = self.present()
+        for cidr, gateway in list(self.programmed.items()):
+            if present.get(cidr) != gateway:
+                log.info("route %s via %s is gone from the machine", cidr, gateway)
+                del self.programmed[cidr]
+
     async def run(self, resync: float = 30.0) -> None:
         watching = asyncio.create_task(self.nodes.run())
         try:
@@ -99,7 +142,7 @@ class PodRoutes:
                     async with asyncio.timeout(resync):
                         await self._changed.wait()
                 except TimeoutError:
-                    self.programmed.clear()  # made again: a route someone removed comes back
+                    self.forget_missing()
                 self._changed.clear()
                 self.sync()
         finally:

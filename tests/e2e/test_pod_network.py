@@ -1,13 +1,17 @@
 """The Kubernetes network model on the compose cluster: every pod reaches every other pod, on any
-node, by its IP, without NAT. A jumpod on one node fetches a page served by a pod on another."""
+node, by its IP, without NAT. A jumpod on one node fetches a page served by a pod on another; a
+route between nodes removed by hand is made again."""
 
 from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from podplane.apimachinery import manifest
 from podplane.client.clientset import Client
-from tests.e2e.compose_cluster import podctl
+from tests.e2e import waiting
+from tests.e2e.compose_cluster import compose, podctl
 from tests.support import eventually
 
 
@@ -66,3 +70,20 @@ async def test_a_jumpod_fetches_a_page_from_a_pod_on_another_node(
     assert jumpod.status.pod_ip.startswith("10.244.2.")
     assert jumpod.status.phase == "Succeeded"
     assert podctl("logs", "jumpod", "-n", namespace).stdout == "served-by-web\n"
+
+
+@pytest.mark.disruptive
+def test_a_route_to_another_nodes_pods_removed_by_hand_comes_back() -> None:
+    """Each node's route keeper (adm pod-routes, flannel's host-gw) checks the machine's routes
+    every 30 s and makes a missing one again: here node-3's route to node-1's pods, deleted with
+    `ip route del` (node-3's pods cannot reach node-1's meanwhile: disruptive)."""
+
+    def route() -> str:
+        shown = compose("exec", "-T", "node-3", "ip", "route", "show", "10.244.1.0/24")
+        return shown.stdout.strip()
+
+    before = route()
+    assert before.startswith("10.244.1.0/24 via "), before
+    compose("exec", "-T", "node-3", "ip", "route", "del", "10.244.1.0/24")
+    assert route() == ""
+    assert waiting.eventually(lambda: route() or None, 60, "the route back") == before

@@ -3,6 +3,8 @@ InternalIP, through that address; changed when a node moves, removed when it goe
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 import adm.podroutes as podroutes
@@ -90,3 +92,48 @@ def test_a_node_event_works_out_that_nodes_route_alone(monkeypatch: pytest.Monke
         routes.sync()
     assert len(worked_out) == 1001
     assert calls == [["replace", "10.244.1.0/24", "via", "10.250.0.2"]]
+
+
+ROUTE_TABLE = (
+    "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\n"
+    "eth0\t00000000\t010014AC\t0003\t0\t0\t0\t00000000\t0\t0\t0\n"
+    "eth0\t0001F40A\t090014AC\t0003\t0\t0\t0\t00FFFFFF\t0\t0\t0\n"
+    "eth0\t0002F40A\t0B0014AC\t0003\t0\t0\t0\t00FFFFFF\t0\t0\t0\n"
+    "eth0\t000014AC\t00000000\t0001\t0\t0\t0\t0000FFFF\t0\t0\t0\n"
+)
+
+
+def test_the_routes_through_a_gateway_as_the_kernel_lists_them(tmp_path: Path) -> None:
+    """/proc/net/route of the compose apiserver's container (its `ip route`: default via
+    172.20.0.1, 10.244.1.0/24 via 172.20.0.9, 10.244.2.0/24 via 172.20.0.11, 172.20.0.0/16 on
+    the link)."""
+    table = tmp_path / "route"
+    table.write_text(ROUTE_TABLE)
+    assert podroutes.routes_via(table) == {
+        "0.0.0.0/0": "172.20.0.1",
+        "10.244.1.0/24": "172.20.0.9",
+        "10.244.2.0/24": "172.20.0.11",
+    }
+    assert podroutes.routes_via(tmp_path / "absent") == {}
+
+
+def test_a_route_removed_from_the_machine_is_made_again_and_only_it() -> None:
+    calls: list[list[str]] = []
+    present: dict[str, str] = {}
+    routes = PodRoutes(Client("localhost:1"), "", route=calls.append, present=lambda: present)
+    routes.nodes._store(node("node-1", "10.244.1.0/24", "172.20.0.9"))
+    routes.nodes._store(node("node-2", "10.244.2.0/24", "172.20.0.11"))
+    routes.sync()
+    present.update({"10.244.1.0/24": "172.20.0.9", "10.244.2.0/24": "172.20.0.11"})
+    calls.clear()
+    routes.forget_missing()
+    routes.sync()
+    assert calls == []  # the machine has them: nothing run
+    present["10.244.2.0/24"] = "172.20.0.99"  # changed by hand
+    del present["10.244.1.0/24"]  # removed by hand
+    routes.forget_missing()
+    routes.sync()
+    assert sorted(calls) == [
+        ["replace", "10.244.1.0/24", "via", "172.20.0.9"],
+        ["replace", "10.244.2.0/24", "via", "172.20.0.11"],
+    ]
