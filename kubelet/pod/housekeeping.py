@@ -1,12 +1,13 @@
-"""Periodic housekeeping (kubelet.go HandlePodCleanups): every pod is synced again now and then, so
-nothing depends on a single event; containers of pods no longer bound here are handed to the
-workers, which remove them; directories of pods that are gone are deleted, their log directories
-too (kubelet/logs/pod_directories.py)."""
+"""Periodic housekeeping (kubelet.go HandlePodCleanups): containers of pods no longer bound here are
+handed to the workers, which remove them; directories of pods that are gone are deleted, their log
+directories too (kubelet/logs/pod_directories.py); and every pod is synced again once a minute
+(the kubelet's --sync-frequency, 1m), so nothing depends on a single event."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
 
 from kubelet.logs import pod_directories
@@ -17,6 +18,8 @@ from podplane.api.core.v1 import core_pb2
 
 log = logging.getLogger(__name__)
 PERIOD = 10.0
+# Every wanted pod is synced again this often (KubeletConfiguration's syncFrequency).
+SYNC_FREQUENCY = 60.0
 
 
 class Housekeeping:
@@ -28,12 +31,17 @@ class Housekeeping:
         desired_pods: Callable[[], list[core_pb2.Pod]],
         period: float = PERIOD,
         pod_logs_dir: str = "",
+        sync_frequency: float = SYNC_FREQUENCY,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.workers = workers
         self.pleg = pleg
         self.volumes = volumes
         self.desired_pods = desired_pods
         self.period = period
+        self.sync_frequency = sync_frequency
+        self.clock = clock
+        self._last_resync: float | None = None
         # A CRI runtime's pod log directories ("": none kept here).
         self.pod_logs_dir = pod_logs_dir
 
@@ -41,8 +49,11 @@ class Housekeeping:
         desired = {
             f"{p.metadata.namespace}/{p.metadata.name}": p.metadata.uid for p in self.desired_pods()
         }
-        for key in desired:
-            self.workers.enqueue(key)
+        now = self.clock()
+        if self._last_resync is None or now - self._last_resync >= self.sync_frequency:
+            self._last_resync = now
+            for key in desired:
+                self.workers.enqueue(key)
         in_runtime = self.pleg.pods_in_runtime
         for key, uids in in_runtime.items():
             if any(uid != desired.get(key) for uid in uids):

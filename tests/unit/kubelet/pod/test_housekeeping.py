@@ -1,5 +1,6 @@
-"""Housekeeping: every wanted pod is synced again, strays of pods no longer bound here are handed to
-the workers, and directories of pods that are gone are deleted, their log directories too."""
+"""Housekeeping: strays of pods no longer bound here are handed to the workers, directories of pods
+that are gone are deleted, their log directories too, and every wanted pod is synced again once a
+minute."""
 
 from __future__ import annotations
 
@@ -35,13 +36,25 @@ async def test_strays_are_enqueued_and_orphan_directories_removed(tmp_path: Path
     workers.enqueue = enqueued.append  # type: ignore[method-assign,assignment]
     pleg = PodLifecycleEventGenerator(runtime, lambda _: None)
     await pleg.relist()
+    now = [0.0]
     housekeeping = Housekeeping(
         workers,
         pleg,
         PodVolumes(str(tmp_path)),
         lambda: [wanted],
         pod_logs_dir=str(tmp_path / "logs"),
+        clock=lambda: now[0],
     )
+    await housekeeping.run_once()
+    assert sorted(enqueued) == ["default/gone", "default/web"]
+    # Every 10 s the strays again; the wanted pod once a minute (the sync frequency).
+    for at, expected in [(10.0, ["default/gone"]), (59.0, ["default/gone"])]:
+        enqueued.clear()
+        now[0] = at
+        await housekeeping.run_once()
+        assert enqueued == expected, at
+    enqueued.clear()
+    now[0] = 60.0
     await housekeeping.run_once()
     assert sorted(enqueued) == ["default/gone", "default/web"]
     assert sorted(p.name for p in (tmp_path / "pods").iterdir()) == ["uid-old", "uid-web"]
