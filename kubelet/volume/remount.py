@@ -1,7 +1,7 @@
 """The written volumes of running pods kept up to date (the volume manager's remount at each
 sync): configMap, secret, downwardAPI and projected volumes are written again, so they follow
 their objects, the pod's labels and annotations, and the refreshes of its tokens. At once when
-the pod changed, else once a period (the kubelet's --sync-frequency)."""
+the pod changed, else at the sync each minute brings (the kubelet's --sync-frequency)."""
 
 from __future__ import annotations
 
@@ -14,9 +14,11 @@ from kubelet.volume.pod_volumes import PodVolumes
 from podplane.api.core.v1 import core_pb2
 
 log = logging.getLogger(__name__)
-# How often a running pod's written volumes are written again when the pod has not changed:
-# tokens are refreshed at 80 % of at least 600 s, well within it.
-REMOUNT_PERIOD_SECONDS = 60.0
+# A running pod's written volumes are written again at a sync when the pod has not changed only
+# if they were written this long ago: each minute's sync (kubelet/pod/housekeeping.py,
+# SYNC_FREQUENCY) writes them, the syncs other events bring in between do not. Tokens are
+# refreshed at 80 % of at least 600 s, well within a minute or so.
+REMOUNT_PERIOD_SECONDS = 30.0
 _WRITTEN_SOURCES = ("config_map", "secret", "downward_api", "projected")
 # (pod, message): a FailedMount of the pod.
 FailedMount = Callable[[core_pb2.Pod, str], None]
