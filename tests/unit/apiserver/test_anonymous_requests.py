@@ -207,6 +207,16 @@ async def list_services(port: int, creds: Credentials) -> list[str]:
     return []
 
 
+async def reflection_refusal(port: int, creds: Credentials) -> tuple[grpc.StatusCode, str]:
+    """The status that ends a reflection call sending no request: a refusal comes before any is
+    read. (A client still writing when the server ends a bidirectional call can read grpc's own
+    INTERNAL "Internal error from Core" instead of the status the server sent: 2 of 40 runs
+    under load, a race in grpc's client, not in what the apiserver answers.)"""
+    async with creds.aio_channel(f"localhost:{port}") as channel:
+        call = reflection_pb2_grpc.ServerReflectionStub(channel).ServerReflectionInfo(timeout=5)
+        return await call.code(), await call.details()
+
+
 async def health(port: int, creds: Credentials) -> int:
     async with creds.aio_channel(f"localhost:{port}") as channel:
         reply = await health_pb2_grpc.HealthStub(channel).Check(
@@ -237,9 +247,7 @@ async def test_the_grpc_door_answers_403_where_the_rest_door_does(
 async def test_reflection_is_authorized_as_the_openapi_document(
     token_port: int, pki_dir: Path
 ) -> None:
-    with pytest.raises(grpc.aio.AioRpcError) as refused:
-        await list_services(token_port, Credentials(str(pki_dir / "ca.crt")))
-    assert (refused.value.code(), refused.value.details()) == (
+    assert await reflection_refusal(token_port, Credentials(str(pki_dir / "ca.crt"))) == (
         grpc.StatusCode.PERMISSION_DENIED,
         'forbidden: User "system:anonymous" cannot get path "/openapi/v3"',
     )
@@ -260,9 +268,7 @@ async def test_without_anonymous_requests_no_credentials_is_401(
     unauthorized = (grpc.StatusCode.UNAUTHENTICATED, "Unauthorized")
     refused = await list_pods(closed_token_port, nobody)
     assert (refused.code(), refused.details()) == unauthorized
-    with pytest.raises(grpc.aio.AioRpcError) as info:
-        await list_services(closed_token_port, nobody)
-    assert (info.value.code(), info.value.details()) == unauthorized
+    assert await reflection_refusal(closed_token_port, nobody) == unauthorized
     # Health too, as /healthz is then; with credentials it answers.
     with pytest.raises(grpc.aio.AioRpcError) as info:
         await health(closed_token_port, nobody)
