@@ -11,6 +11,7 @@ import json
 import pytest
 
 from tests.e2e.kubectl import VIEWER_KUBECONFIG, Kubectl
+from tests.e2e.waiting import eventually
 
 
 @pytest.fixture(scope="module")
@@ -56,11 +57,23 @@ def test_a_service_account_token_is_that_account_until_it_is_deleted(k: Kubectl)
     k.ok(
         "create", "rolebinding", "robot-views", "--clusterrole=view", f"--serviceaccount={ns}:robot"
     )
-    code, out = with_token(robot, "get", "pods")
+
+    # The authorizer sees the binding through its watch, as Kubernetes' does through informers.
+    def listed() -> tuple[int, str] | None:
+        code, out = with_token(robot, "get", "pods")
+        return (code, out) if code == 0 else None
+
+    code, out = eventually(listed, timeout=10, what="the binding to take effect", interval=0.2)
     assert (code, out) == (0, f"No resources found in {ns} namespace.\n")
     deleted = k.ok("delete", "sa", "robot")
     assert deleted == f'serviceaccount "robot" deleted from {ns} namespace\n'
-    code, out = with_token(robot, "get", "pods")
+
+    # Its tokens die when the authenticator's cache sees the deletion.
+    def refused() -> tuple[int, str] | None:
+        code, out = with_token(robot, "get", "pods")
+        return (code, out) if code != 0 else None
+
+    code, out = eventually(refused, timeout=10, what="the deletion to take effect", interval=0.2)
     assert code == 1
     assert "error: You must be logged in to the server (Unauthorized)" in out
 
@@ -114,6 +127,13 @@ def test_granting_what_one_does_not_hold_is_refused(k: Kubectl) -> None:
     )
     maker = Kubectl(ns, kubeconfig=VIEWER_KUBECONFIG)
     maker.env["PODPLANE_TOKEN"] = k.ok("create", "token", "maker").strip()
+    can_make = ("auth", "can-i", "create", "roles.rbac.authorization.k8s.io")
+    eventually(
+        lambda: with_token(maker, *can_make) == (0, "yes\n"),
+        timeout=10,
+        what="the binding to take effect",
+        interval=0.2,
+    )
     code, out = with_token(
         maker, "create", "role", "secret-reader", "--verb=get", "--resource=secrets"
     )

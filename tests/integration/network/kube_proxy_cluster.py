@@ -12,15 +12,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import grpc
-import yaml
-
 from apiserver.server import APIServer
 from podplane.api.authentication.v1 import token_request_pb2
-from podplane.api.core.v1 import core_pb2, service_pb2
+from podplane.api.core.v1 import service_pb2
 from podplane.api.discovery.v1 import discovery_pb2
 from podplane.api.meta.v1 import meta_pb2
-from podplane.api.rbac.v1 import rbac_pb2
 from podplane.apimachinery import manifest
 from podplane.client.clientset import Client
 from podplane.client.credentials import Credentials
@@ -29,6 +25,7 @@ from podplane.iptables.runner import ExecIptables
 from proxy.iptables.rules import RulesConfig
 from tests.integration.control_plane import TEST_DISABLED_ADMISSION_PLUGINS
 from tests.integration.netns import Netns
+from tests.integration.network.addon_identity import apply_addon_identity, wait_until_allowed
 from tests.pki_support import cert_credentials, secure_serving
 from tests.support import EtcdProcess
 
@@ -40,22 +37,6 @@ ADDON = Path(__file__).parents[3] / "docker" / "addons" / "kube-proxy.yaml"
 class Cluster:
     admin: Client
     proxy: Client  # system:serviceaccount:kube-system:kube-proxy, over the token port
-
-
-async def apply_addon_identity(admin: Client) -> None:
-    """The add-on's ServiceAccount and ClusterRoleBinding, as the addon-manager applies them."""
-    for doc in yaml.safe_load_all(ADDON.read_text()):
-        try:
-            if doc["kind"] == "ServiceAccount":
-                await admin.serviceaccounts.create(manifest.from_dict(doc, core_pb2.ServiceAccount))
-            elif doc["kind"] == "ClusterRoleBinding":
-                await admin.clusterrolebindings.create(
-                    manifest.from_dict(doc, rbac_pb2.ClusterRoleBinding)
-                )
-        except grpc.aio.AioRpcError as e:
-            # Applied by another module on the session's etcd.
-            if e.code() != grpc.StatusCode.ALREADY_EXISTS:
-                raise
 
 
 @contextlib.asynccontextmanager
@@ -71,7 +52,7 @@ async def kube_proxy_cluster(etcd: EtcdProcess, certs: Path, node: str) -> Async
     admin = Client(
         f"127.0.0.1:{server.port}", timeout=10, credentials=cert_credentials(certs, "admin")
     )
-    await apply_addon_identity(admin)
+    await apply_addon_identity(admin, ADDON)
     issued = await admin.create_token(
         token_request_pb2.TokenRequest(
             metadata=meta_pb2.ObjectMeta(name="kube-proxy", namespace="kube-system")
@@ -86,6 +67,9 @@ async def kube_proxy_cluster(etcd: EtcdProcess, certs: Path, node: str) -> Async
         credentials=Credentials(str(certs / "ca.crt"), token_file=str(token_file)),
     )
     try:
+        await wait_until_allowed(
+            lambda: proxy.services.list(""), "kubeadm:node-proxier to take effect"
+        )
         yield Cluster(admin, proxy)
     finally:
         await admin.close()

@@ -17,21 +17,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import grpc
-import yaml
-
 from apiserver.server import APIServer
 from podplane.api.authentication.v1 import token_request_pb2
 from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
 from podplane.api.networking.v1 import networking_pb2
-from podplane.api.rbac.v1 import rbac_pb2
 from podplane.apimachinery import manifest
 from podplane.client.clientset import Client
 from podplane.client.credentials import Credentials
 from podplane.componentbase import pki
 from tests.integration.control_plane import TEST_DISABLED_ADMISSION_PLUGINS
 from tests.integration.netns import Netns
+from tests.integration.network.addon_identity import apply_addon_identity, wait_until_allowed
 from tests.pki_support import cert_credentials, secure_serving
 from tests.support import EtcdProcess
 
@@ -51,23 +48,6 @@ class Cluster:
     token_file: Path
 
 
-async def apply_addon_identity(admin: Client) -> None:
-    kinds: dict[str, tuple[Any, Any]] = {
-        "ServiceAccount": (admin.serviceaccounts, core_pb2.ServiceAccount),
-        "ClusterRole": (admin.clusterroles, rbac_pb2.ClusterRole),
-        "ClusterRoleBinding": (admin.clusterrolebindings, rbac_pb2.ClusterRoleBinding),
-    }
-    for doc in yaml.safe_load_all(ADDON.read_text()):
-        if doc["kind"] not in kinds:
-            continue
-        resource, message = kinds[doc["kind"]]
-        try:
-            await resource.create(manifest.from_dict(doc, message))
-        except grpc.aio.AioRpcError as e:
-            if e.code() != grpc.StatusCode.ALREADY_EXISTS:  # another module's, same etcd
-                raise
-
-
 @contextlib.asynccontextmanager
 async def netpol_cluster(etcd: EtcdProcess, certs: Path) -> AsyncIterator[Cluster]:
     pki.build(certs, [NODE])
@@ -81,7 +61,7 @@ async def netpol_cluster(etcd: EtcdProcess, certs: Path) -> AsyncIterator[Cluste
     admin = Client(
         f"127.0.0.1:{server.port}", timeout=10, credentials=cert_credentials(certs, "admin")
     )
-    await apply_addon_identity(admin)
+    await apply_addon_identity(admin, ADDON)
     issued = await admin.create_token(
         token_request_pb2.TokenRequest(
             metadata=meta_pb2.ObjectMeta(name="network-policies", namespace="kube-system")
@@ -90,8 +70,16 @@ async def netpol_cluster(etcd: EtcdProcess, certs: Path) -> AsyncIterator[Cluste
     token_file = certs / "network-policies.token"
     token_file.write_text(issued.status.token)
     assert server.token_port is not None
+    cluster = Cluster(admin, server.token_port, certs / "ca.crt", token_file)
     try:
-        yield Cluster(admin, server.token_port, certs / "ca.crt", token_file)
+        agent = agent_client(cluster)
+        try:
+            await wait_until_allowed(
+                lambda: agent.networkpolicies.list(""), "podplane:network-policies to take effect"
+            )
+        finally:
+            await agent.close()
+        yield cluster
     finally:
         await admin.close()
         await server.stop(0)
