@@ -25,7 +25,6 @@ from kubelet.pod.actions import PodActions, compute_pod_actions
 from kubelet.pod.ephemeral_containers import EphemeralContainerStarter
 from kubelet.pod.sandbox import PodCIDRCheck, SandboxStarter, pod_ip, remove_old_sandboxes
 from kubelet.pod.start_container import (
-    CONFIG_RETRY_SECONDS,
     ContainerNode,
     ContainerStarter,
     StartSpec,
@@ -60,6 +59,11 @@ from podplane.client.events import WARNING, EventRecorder
 log = logging.getLogger(__name__)
 # How soon to try again to mount a volume that could not be (a claim not bound yet).
 MOUNT_RETRY_SECONDS = 3.0
+# A volume whose set-up failed (a configMap or secret not there yet, a token refused) is tried
+# again as the volume manager's operations are (nestedpendingoperations' exponential back-off):
+# after 0.5 s, doubling, at most 2m2s apart.
+SET_UP_RETRY_INITIAL = 0.5
+SET_UP_RETRY_MAXIMUM = 122.0
 
 
 @dataclass(frozen=True)
@@ -112,6 +116,8 @@ class PodSyncer:
         self.node = node
         self.images = images or ImagePuller(runtime)
         self.crash_backoff = crash_backoff or Backoff()
+        # By pod uid: the back-off of its volumes' set-up.
+        self.set_up_backoff = Backoff(SET_UP_RETRY_INITIAL, SET_UP_RETRY_MAXIMUM)
         self.recorder = recorder
         self.probes = probes
         self.admitter = admitter
@@ -241,19 +247,19 @@ class PodSyncer:
         uid = pod.metadata.uid
         try:
             paths = await self.volumes.setup(pod)
-        except VolumeNotReady as e:
+        except VolumeError as e:
             # As the kubelet waiting for its volumes to attach and mount: the containers stay
             # ContainerCreating, and the pod's events say why.
             for c in to_start:
                 self.reasons.pop((uid, c.name), None)
             self._event(pod, WARNING, "FailedMount", str(e))
-            requeue.at(MOUNT_RETRY_SECONDS)
+            if isinstance(e, VolumeNotReady):
+                requeue.at(MOUNT_RETRY_SECONDS)
+            else:
+                self.set_up_backoff.next(uid)
+                requeue.at(self.set_up_backoff.duration(uid))
             return
-        except VolumeError as e:
-            for c in to_start:
-                self.reasons[(uid, c.name)] = ("CreateContainerConfigError", str(e))
-            requeue.at(CONFIG_RETRY_SECONDS)
-            return
+        self.set_up_backoff.forget(uid)
         if actions.create_sandbox:
             await self.sandboxes.start(pod, actions.sandbox_attempt, self._pod_dns(pod))
             rp = await self._refresh(f"{pod.metadata.namespace}/{pod.metadata.name}", uid)
@@ -359,6 +365,7 @@ class PodSyncer:
             self.admitter.forget(uid)
         self.status.forget(uid)
         self.crash_backoff.forget(uid)
+        self.set_up_backoff.forget(uid)
         self.images.backoff.forget(uid)
         self._forget_reasons(uid)
         self.remounter.forget(uid)

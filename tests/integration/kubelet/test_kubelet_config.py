@@ -1,7 +1,8 @@
 """A kubelet on the real Docker engine, with the real apiserver over real etcd: containers get
-their configuration from ConfigMaps and Secrets (env and files), wait with
-CreateContainerConfigError until a missing one exists, back off pulling an image no registry has,
-and run with their resource limits and security contexts (OOMKilled, read-only root, privileged)."""
+their configuration from ConfigMaps and Secrets (env and files), wait until a missing one exists
+(in ContainerCreating with FailedMount for a volume's, in CreateContainerConfigError for an
+environment variable's), back off pulling an image no registry has, and run with their resource
+limits and security contexts (OOMKilled, read-only root, privileged)."""
 
 from __future__ import annotations
 
@@ -219,8 +220,20 @@ async def test_a_missing_config_map_volume_waits_until_it_exists(
         volumes=[{"name": "cfg", "configMap": {"name": "late"}}],
         volumeMounts=[{"name": "cfg", "mountPath": "/etc/late"}],
     )
-    waiting = await waiting_reason(client, pod_namespace, "late", "CreateContainerConfigError")
-    assert 'configmap "late" not found' in waiting.message
+
+    # As Kubernetes' volume manager: ContainerCreating, the set-up's error in FailedMount events,
+    # and the set-up tried again (after 0.5 s, doubling).
+    async def failed_mount() -> list[str] | None:
+        events = await client.events.list(
+            pod_namespace, field_selector="involvedObject.name=late,reason=FailedMount"
+        )
+        return [e.message for e in events.items] or None
+
+    assert await eventually(failed_mount, timeout=30, what="a FailedMount event") == [
+        'MountVolume.SetUp failed for volume "cfg" : configmap "late" not found'
+    ]
+    waiting = await waiting_reason(client, pod_namespace, "late", "ContainerCreating")
+    assert waiting.message == ""
     await client.configmaps.create(
         core_pb2.ConfigMap(
             metadata=meta_pb2.ObjectMeta(name="late", namespace=pod_namespace), data={"k": "v"}

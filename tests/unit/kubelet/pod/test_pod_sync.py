@@ -13,7 +13,14 @@ from kubelet.runtime.hollow import HollowRuntime
 from podplane.api.core.v1 import core_pb2
 from podplane.apimachinery import timeutil
 from tests.unit.kubelet.podbuild import container, pod
-from tests.unit.kubelet.synctest import HOST_IP, SyncHarness, condition, state_of, status_of
+from tests.unit.kubelet.synctest import (
+    HOST_IP,
+    EventLog,
+    SyncHarness,
+    condition,
+    state_of,
+    status_of,
+)
 
 
 @pytest.fixture
@@ -357,12 +364,25 @@ async def test_volumes_are_bind_mounted_with_read_only_honoured(
     }
 
 
-async def test_a_missing_config_map_volume_is_reported_on_the_containers(h: SyncHarness) -> None:
+async def test_a_missing_config_map_volume_waits_in_container_creating_with_failed_mount(
+    h: SyncHarness,
+) -> None:
+    """As Kubernetes' volume manager: FailedMount with the set-up's error, the containers
+    ContainerCreating, the set-up tried again after 0.5 s, doubling."""
+    events = EventLog()
+    h.syncer.recorder = events  # type: ignore[assignment]
     volumes = (core_pb2.Volume(name="cfg", config_map=core_pb2.ConfigMapVolumeSource(name="x")),)
     p = pod("a", volumes=volumes)
-    await h.sync(p)
-    assert state_of(p, "a") == "CreateContainerConfigError"
-    assert 'volume "cfg" : configmap "x" not found' in status_of(p, "a").state.waiting.message
+    assert [await h.sync(p) for _ in range(4)] == [0.5, 1.0, 2.0, 4.0]
+    assert (state_of(p, "a"), status_of(p, "a").state.waiting.message) == ("ContainerCreating", "")
+    assert events.events == 4 * [
+        (
+            "Warning",
+            "FailedMount",
+            'MountVolume.SetUp failed for volume "cfg" : configmap "x" not found',
+        )
+    ]
+    assert h.created() == []
 
 
 async def test_env_sees_the_pod_ip_of_the_sandbox(h: SyncHarness) -> None:
