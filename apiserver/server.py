@@ -27,7 +27,12 @@ from apiserver.admission.default_ingress_class import DefaultIngressClass
 from apiserver.admission.default_storage_class import DefaultStorageClass
 from apiserver.admission.default_toleration_seconds import DefaultTolerationSeconds
 from apiserver.admission.interfaces import Plugin
-from apiserver.admission.lookups import CachedThenStored, cached_then_stored, namespace_labels
+from apiserver.admission.lookups import (
+    CachedThenStored,
+    cached_else_stored,
+    cached_then_stored,
+    namespace_labels,
+)
 from apiserver.admission.namespace_lifecycle import NamespaceLifecycle
 from apiserver.admission.namespace_limits import namespace_limit_plugins
 from apiserver.admission.node_restriction import NodeRestriction
@@ -397,12 +402,8 @@ class APIServer:
         return CachedThenStored(self.cachers[plural], self.stores[plural])
 
     def _token_lookups(self) -> Lookups:
-        return Lookups(
-            service_account=self.cachers["serviceaccounts"].peek,
-            pod=self.cachers["pods"].peek,
-            secret=self.cachers["secrets"].peek,
-            node=self.cachers["nodes"].peek,
-        )
+        kinds = ("serviceaccounts", "pods", "secrets", "nodes")  # Lookups' order
+        return Lookups(*(cached_else_stored(self.cachers[k], self.stores[k]) for k in kinds))
 
     def _namespace_labels(self) -> Callable[[str], Awaitable[dict[str, str] | None]]:
         return namespace_labels(self.cachers["namespaces"], self.stores["namespaces"])

@@ -75,6 +75,24 @@ def cached_then_stored(
     return get
 
 
+def cached_else_stored(
+    cache: NamespacedCache[M], reader: Reader[M]
+) -> Callable[[str, str], Awaitable[M | None]]:
+    """As cached_then_stored, None when there is none: the service account token getter's
+    reads (pkg/controller/serviceaccount/tokengetter.go: the lister, else a live GET)."""
+    read = cached_then_stored(cache, reader)
+
+    async def get(namespace: str, name: str) -> M | None:
+        try:
+            return await read(namespace, name)
+        except errors.APIError as e:
+            if e.reason == "NotFound":
+                return None
+            raise
+
+    return get
+
+
 def namespace_labels(
     cache: NamespacedCache[M], reader: Reader[M]
 ) -> Callable[[str], Awaitable[dict[str, str] | None]]:

@@ -34,7 +34,7 @@ class BearerTokenAuthenticator(Protocol):
     """A token's user, or None (auth/serviceaccount's ServiceAccountTokenAuthenticator,
     auth/bootstrap_token's BootstrapTokenAuthenticator)."""
 
-    def authenticate(self, token: str) -> UserInfo | None: ...
+    async def authenticate(self, token: str) -> UserInfo | None: ...
 
 
 class Authenticator:
@@ -55,7 +55,9 @@ class Authenticator:
         self._bearer = [a for a in (service_accounts, bootstrap_tokens) if a is not None]
         self.anonymous = anonymous
 
-    def authenticate(self, client_subject: str | None, bearer_token: str | None) -> UserInfo | None:
+    async def authenticate(
+        self, client_subject: str | None, bearer_token: str | None
+    ) -> UserInfo | None:
         """The caller, from the RFC 2253 subject of its verified client certificate (None: no
         certificate) or its bearer token (None: no token); None if neither names a user."""
         user = user_from_subject(client_subject) if client_subject is not None else None
@@ -64,12 +66,12 @@ class Authenticator:
         for bearer in self._bearer:
             if user is not None or bearer_token is None:
                 break
-            user = bearer.authenticate(bearer_token)
+            user = await bearer.authenticate(bearer_token)
         if user is None:
             return None
         return dataclasses.replace(user, groups=user.groups | {AUTHENTICATED_GROUP})
 
-    def authenticate_request(
+    async def authenticate_request(
         self, client_subject: str | None, bearer_token: str | None
     ) -> UserInfo | None:
         """The user a request runs as: its credentials' (authenticate), else system:anonymous
@@ -77,7 +79,7 @@ class Authenticator:
         be refused 401 Unauthorized (a token no one issued, or no credentials at all with
         --anonymous-auth=false). A verified certificate that names no user (no CN) is no
         credential, as Kubernetes' x509 authenticator finds no user in it without an error."""
-        user = self.authenticate(client_subject, bearer_token)
+        user = await self.authenticate(client_subject, bearer_token)
         if user is None and bearer_token is None and self.anonymous:
             return ANONYMOUS
         return user

@@ -2,8 +2,9 @@
 token `<id>.<secret>` is the user system:bootstrap:<id> when kube-system holds the Secret
 bootstrap-token-<id> of type bootstrap.kubernetes.io/token whose token-id and token-secret match
 it, that is marked usage-bootstrap-authentication: "true", not expired and not being deleted. Its
-groups are system:bootstrappers and the Secret's auth-extra-groups. The Secret is read from the
-apiserver's watch cache, never from etcd per request.
+groups are system:bootstrappers and the Secret's auth-extra-groups. The Secret is read as the
+service account tokens' objects are: the apiserver's watch cache, else storage (Kubernetes reads
+only its informer's lister, so a Secret created a moment ago may not vouch for its token yet).
 
 Every failure is the caller's 401: `authenticate` answers None, and logs why."""
 
@@ -11,9 +12,10 @@ from __future__ import annotations
 
 import hmac
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
+from apiserver import errors
 from apiserver.auth.user import UserInfo
 from podplane.api.core.v1 import core_pb2
 from podplane.bootstraptoken import api
@@ -21,7 +23,7 @@ from podplane.bootstraptoken import secret as token_secret
 
 log = logging.getLogger(__name__)
 
-SecretLookup = Callable[[str, str], core_pb2.Secret | None]
+SecretLookup = Callable[[str, str], Awaitable[core_pb2.Secret | None]]
 
 
 def _now() -> datetime:
@@ -37,13 +39,17 @@ class BootstrapTokenAuthenticator:
         self.secrets = secrets
         self.clock = clock
 
-    def authenticate(self, token: str) -> UserInfo | None:
+    async def authenticate(self, token: str) -> UserInfo | None:
         parsed = token_secret.parse_token(token)
         if parsed is None:
             return None  # not a bootstrap token: another authenticator's, or nobody's
         token_id, secret_value = parsed
         name = api.secret_name(token_id)
-        secret = self.secrets(api.SECRET_NAMESPACE, name)
+        try:
+            secret = await self.secrets(api.SECRET_NAMESPACE, name)
+        except errors.APIError as e:
+            log.info("could not retrieve bootstrap secret %s: %s", name, e.message)
+            return None
         if secret is None:
             log.info("no secret of name %s to match bootstrap bearer token", name)
             return None

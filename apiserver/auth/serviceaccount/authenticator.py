@@ -2,9 +2,11 @@
 validator): a JWT of one of this server's issuers, signed by one of its keys, for one of its API
 audiences, within its validity, naming a service account that still exists with the token's uid
 and, for a bound token, a pod, secret or node that still exists with its uid. The objects are read
-from the apiserver's watch cache, never from etcd per request; the signature is checked once per
-token (a bounded cache of verified tokens), the rest on every request, so a deleted account or
-pod invalidates its tokens at once.
+as Kubernetes' token getter reads them: from the apiserver's watch cache, else from storage when
+the cache does not have them (an account created a moment ago), so a token issued for a new
+account is good at once. The signature is checked once per token (a bounded cache of verified
+tokens), the rest on every request, so a deleted account or pod invalidates its tokens as soon as
+the cache sees it gone.
 
 Every failure is the caller's 401: `authenticate` answers None, and logs why."""
 
@@ -13,11 +15,13 @@ from __future__ import annotations
 import collections
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from apiserver import errors
 from apiserver.auth.serviceaccount import claims as sa_claims
 from apiserver.auth.serviceaccount import jwt
 from apiserver.auth.serviceaccount.claims import InvalidClaims, PrivateClaims
@@ -28,6 +32,7 @@ from podplane.apimachinery.json_types import JSONObject
 from podplane.apimachinery.serviceaccount import make_group_names, make_username
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 # user.Info extra keys a bound token carries (pkg/serviceaccount/util.go).
 POD_NAME_KEY = "authentication.kubernetes.io/pod-name"
@@ -45,12 +50,12 @@ class InvalidToken(ValueError):
 
 @dataclass(frozen=True)
 class Lookups:
-    """Reads of the apiserver's watch cache: (namespace, name) -> object or None."""
+    """Reads of the apiserver's watch cache, else storage: (namespace, name) -> object or None."""
 
-    service_account: Callable[[str, str], core_pb2.ServiceAccount | None]
-    pod: Callable[[str, str], core_pb2.Pod | None]
-    secret: Callable[[str, str], core_pb2.Secret | None]
-    node: Callable[[str, str], core_pb2.Node | None]
+    service_account: Callable[[str, str], Awaitable[core_pb2.ServiceAccount | None]]
+    pod: Callable[[str, str], Awaitable[core_pb2.Pod | None]]
+    secret: Callable[[str, str], Awaitable[core_pb2.Secret | None]]
+    node: Callable[[str, str], Awaitable[core_pb2.Node | None]]
 
 
 @dataclass(frozen=True)
@@ -75,16 +80,18 @@ class ServiceAccountTokenAuthenticator:
         self.clock = clock
         self._verified: collections.OrderedDict[str, _Verified] = collections.OrderedDict()
 
-    def authenticate(self, token: str, audiences: Iterable[str] | None = None) -> UserInfo | None:
+    async def authenticate(
+        self, token: str, audiences: Iterable[str] | None = None
+    ) -> UserInfo | None:
         """The token's service account user, or None: not a token of this server's issuers, or
         not valid (logged with the reason). `audiences`: the recipient's (default the API's)."""
         try:
-            return self.validate(token, audiences)
+            return await self.validate(token, audiences)
         except InvalidToken as e:
             log.info("service account token refused: %s", e)
             return None
 
-    def validate(self, token: str, audiences: Iterable[str] | None = None) -> UserInfo | None:
+    async def validate(self, token: str, audiences: Iterable[str] | None = None) -> UserInfo | None:
         """As authenticate, but an invalid token raises InvalidToken with Kubernetes' reason;
         None is a token that is not this server's to judge (not a JWT, another issuer)."""
         verified = self._verify(token)
@@ -102,7 +109,7 @@ class ServiceAccountTokenAuthenticator:
                 )
         except InvalidClaims as e:
             raise InvalidToken(str(e)) from None
-        return self._user(verified, now)
+        return await self._user(verified, now)
 
     def _verify(self, token: str) -> _Verified | None:
         """The token's claims once its signature and form are checked (remembered per token)."""
@@ -127,11 +134,11 @@ class ServiceAccountTokenAuthenticator:
             self._verified.popitem(last=False)
         return verified
 
-    def _user(self, verified: _Verified, now: float) -> UserInfo:
-        """The user, once the account and the bound objects are found alive in the cache."""
+    async def _user(self, verified: _Verified, now: float) -> UserInfo:
+        """The user, once the account and the bound objects are found alive."""
         private, lookups = verified.private, self.lookups
         namespace, account = private.namespace, private.account
-        found = lookups.service_account(namespace, account.name)
+        found = await _read("service account", lookups.service_account, namespace, account.name)
         if found is None:
             raise InvalidToken(f"service account {namespace}/{account.name} has been deleted")
         if found.metadata.uid != account.uid:
@@ -145,15 +152,17 @@ class ServiceAccountTokenAuthenticator:
         extra: dict[str, tuple[str, ...]] = {}
         bound = private.bound
         if bound.secret is not None:
-            secret = lookups.secret(namespace, bound.secret.name)
+            secret = await _read("secret", lookups.secret, namespace, bound.secret.name)
             self._alive("secret", secret, bound.secret, now, namespace)
         if bound.pod is not None:
-            self._alive("pod", lookups.pod(namespace, bound.pod.name), bound.pod, now, namespace)
+            pod = await _read("pod", lookups.pod, namespace, bound.pod.name)
+            self._alive("pod", pod, bound.pod, now, namespace)
             extra[POD_NAME_KEY] = (bound.pod.name,)
             extra[POD_UID_KEY] = (bound.pod.uid,)
         if bound.node is not None:
             if bound.pod is None:  # a pod-bound token's node is informative only
-                self._alive("node", lookups.node("", bound.node.name), bound.node, now)
+                node = await _read("node", lookups.node, "", bound.node.name)
+                self._alive("node", node, bound.node, now)
             extra[NODE_NAME_KEY] = (bound.node.name,)
             if bound.node.uid:
                 extra[NODE_UID_KEY] = (bound.node.uid,)
@@ -184,6 +193,18 @@ class ServiceAccountTokenAuthenticator:
             obj.metadata.deletion_timestamp, now
         ):
             raise InvalidToken(f"{what} {shown} is being deleted")
+
+
+async def _read(
+    what: str, lookup: Callable[[str, str], Awaitable[T | None]], namespace: str, name: str
+) -> T | None:
+    """The object as the lookup finds it; a failed read (storage unreachable) is the token's
+    401, as Kubernetes' validator returns the getter's error."""
+    try:
+        return await lookup(namespace, name)
+    except errors.APIError as e:
+        shown = f"{namespace}/{name}" if namespace else name
+        raise InvalidToken(f"could not retrieve {what} {shown}: {e.message}") from None
 
 
 def _deleted_before(deletion_timestamp: str, now: float) -> bool:

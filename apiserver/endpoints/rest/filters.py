@@ -172,7 +172,7 @@ def authentication(authenticator: Authenticator | None) -> Middleware:
         if authenticator is not None:
             header = request.headers.get("Authorization", "")
             token = bearer_from_header(header) if header else None
-            user = authenticator.authenticate_request(_client_subject(request), token)
+            user = await authenticator.authenticate_request(_client_subject(request), token)
             if user is None:
                 raise unauthorized()
         request[USER] = user

@@ -59,7 +59,7 @@ class TokenReviews:
             raise errors.bad_request("token is required for TokenReview in authentication")
         if self.authenticator is None:
             return obj
-        user = self.authenticator.authenticate(None, obj.spec.token)
+        user = await self.authenticator.authenticate(None, obj.spec.token)
         obj.status.authenticated = user is not None
         if user is not None:
             obj.status.user.CopyFrom(user_info(user))

@@ -76,11 +76,11 @@ def signed_in(user: UserInfo) -> UserInfo:
         ("O=system:masters", None, False, None),
     ],
 )
-def test_the_user_a_request_runs_as(
+async def test_the_user_a_request_runs_as(
     subject: str | None, token: str | None, anonymous: bool, expected: UserInfo | None
 ) -> None:
     authenticator = Authenticator(TOKENS, anonymous=anonymous)
-    assert authenticator.authenticate_request(subject, token) == expected
+    assert await authenticator.authenticate_request(subject, token) == expected
 
 
 def test_the_flag(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -107,9 +107,9 @@ def test_the_flag(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     )
 
 
-def test_a_token_review_never_answers_anonymous() -> None:
+async def test_a_token_review_never_answers_anonymous() -> None:
     """TokenReview asks about a token alone: one no one issued is not authenticated."""
-    assert Authenticator(TOKENS).authenticate(None, "nobody") is None
+    assert await Authenticator(TOKENS).authenticate(None, "nobody") is None
 
 
 # ------------------------------------------------------------------ what it may do

@@ -57,22 +57,24 @@ def test_token_file(tmp_path: Path) -> None:
         load_token_file(tmp_path / "missing.csv")
 
 
-def test_bearer_header() -> None:
+async def test_bearer_header() -> None:
     assert bearer_token([("authorization", "Bearer abc")]) == "abc"
     assert bearer_token([("authorization", "bearer  abc ")]) == "abc"
     assert bearer_token([("authorization", "Basic abc")]) is None
     assert bearer_token([("authorization", "Bearer ")]) is None
     auth = Authenticator(TokenAuthenticator({"abc": UserInfo("viewer", frozenset({"viewers"}))}))
-    assert authenticate(auth, {}, [("authorization", "Bearer abc")]) == UserInfo(
+    assert await authenticate(auth, {}, [("authorization", "Bearer abc")]) == UserInfo(
         "viewer", frozenset({"viewers", "system:authenticated"})
     )
-    assert authenticate(auth, {}, [("authorization", "Bearer abd")]) is None
+    assert await authenticate(auth, {}, [("authorization", "Bearer abd")]) is None
     # No bearer token (none, or another scheme): anonymous, as Kubernetes' bearer authenticator
     # passes over other schemes without an error.
-    assert authenticate(auth, {}, []) == ANONYMOUS
-    assert authenticate(auth, {}, [("authorization", "Basic abc")]) == ANONYMOUS
+    assert await authenticate(auth, {}, []) == ANONYMOUS
+    assert await authenticate(auth, {}, [("authorization", "Basic abc")]) == ANONYMOUS
     # A verified certificate wins over a token, as in Kubernetes' union authenticator.
-    jane = authenticate(auth, {"x509_subject": [b"CN=jane"]}, [("authorization", "Bearer abc")])
+    jane = await authenticate(
+        auth, {"x509_subject": [b"CN=jane"]}, [("authorization", "Bearer abc")]
+    )
     assert jane is not None and jane.name == "jane"
 
 

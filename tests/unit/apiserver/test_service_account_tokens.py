@@ -10,9 +10,11 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+import grpc
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from apiserver import errors
 from apiserver.auth.authenticator import Authenticator
 from apiserver.auth.serviceaccount import claims as sa_claims
 from apiserver.auth.serviceaccount import jwt
@@ -25,6 +27,7 @@ from apiserver.auth.serviceaccount.claims import Bound, Ref
 from apiserver.auth.user import UserInfo
 from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
+from tests.unit.apiserver.token_lookups import reads
 
 ISSUER = "https://kubernetes.default.svc.cluster.local"
 NOW = 1_800_000_000
@@ -55,16 +58,20 @@ class Cluster:
         self.pods = {"worker": core_pb2.Pod(metadata=meta("worker", "pod-uid"))}
         self.secrets = {"s": core_pb2.Secret(metadata=meta("s", "secret-uid"))}
         self.nodes = {"node-1": core_pb2.Node(metadata=meta("node-1", "node-uid", ""))}
+        # Storage unreachable for what the cache does not have.
+        self.unreachable = False
 
     def lookups(self) -> Lookups:
+        def get(objects: dict[str, Any], namespace: str, name: str) -> Any:
+            if self.unreachable:
+                raise errors.APIError(grpc.StatusCode.UNAVAILABLE, "InternalError", "etcd is gone")
+            return objects.get(name) if namespace in (NS, "") else None
+
         def in_ns(objects: dict[str, Any]) -> Callable[[str, str], Any]:
-            return lambda namespace, name: objects.get(name) if namespace == NS else None
+            return reads(lambda namespace, name: get(objects, namespace, name))
 
         return Lookups(
-            in_ns(self.accounts),
-            in_ns(self.pods),
-            in_ns(self.secrets),
-            lambda _namespace, name: self.nodes.get(name),
+            in_ns(self.accounts), in_ns(self.pods), in_ns(self.secrets), in_ns(self.nodes)
         )
 
 
@@ -104,11 +111,11 @@ def with_claims(signed: str, change: Callable[[dict[str, Any]], None]) -> str:
     return ".".join((header, jwt.b64url_encode(json.dumps(claims).encode()), signature))
 
 
-def test_a_valid_token_is_the_accounts_user(key: rsa.RSAPrivateKey) -> None:
+async def test_a_valid_token_is_the_accounts_user(key: rsa.RSAPrivateKey) -> None:
     cluster = Cluster()
     bound = Bound(pod=Ref("worker", "pod-uid"), node=Ref("node-1", "node-uid"))
     signed = token(key, bound=bound)
-    user = authenticator(key, cluster).authenticate(signed)
+    user = await authenticator(key, cluster).authenticate(signed)
     jti = json.loads(
         base64.urlsafe_b64decode(signed.split(".")[1] + "=" * (-len(signed.split(".")[1]) % 4))
     )["jti"]
@@ -125,7 +132,7 @@ def test_a_valid_token_is_the_accounts_user(key: rsa.RSAPrivateKey) -> None:
         ),
     )
     # The union adds system:authenticated, and keeps the uid and extra.
-    assert Authenticator(service_accounts=authenticator(key, cluster)).authenticate(
+    assert await Authenticator(service_accounts=authenticator(key, cluster)).authenticate(
         None, signed
     ) == UserInfo(user.name, user.groups | {"system:authenticated"}, uid=user.uid, extra=user.extra)
 
@@ -204,6 +211,12 @@ REFUSED: list[tuple[str, Callable[[Cluster], None], Maker, str]] = [
         f"service account {NS}/robot has been deleted",
     ),
     (
+        "storage unreachable",
+        lambda cluster: setattr(cluster, "unreachable", True),
+        lambda key, other: token(key),
+        f"could not retrieve service account {NS}/robot: etcd is gone",
+    ),
+    (
         "account deleted and made again",
         unchanged,
         lambda key, other: token(key, account=Ref("robot", "old-uid")),
@@ -251,7 +264,7 @@ REFUSED: list[tuple[str, Callable[[Cluster], None], Maker, str]] = [
 
 
 @pytest.mark.parametrize(("case", "setup", "make", "reason"), REFUSED, ids=[c[0] for c in REFUSED])
-def test_invalid_tokens_are_refused_with_the_reason(
+async def test_invalid_tokens_are_refused_with_the_reason(
     key: rsa.RSAPrivateKey,
     other_key: rsa.RSAPrivateKey,
     case: str,
@@ -264,35 +277,35 @@ def test_invalid_tokens_are_refused_with_the_reason(
     signed = make(key, other_key)
     sa = authenticator(key, cluster)
     with pytest.raises(InvalidToken) as refused:
-        sa.validate(signed)
+        await sa.validate(signed)
     assert str(refused.value) == reason
-    assert sa.authenticate(signed) is None
-    assert Authenticator(service_accounts=sa).authenticate(None, signed) is None
+    assert await sa.authenticate(signed) is None
+    assert await Authenticator(service_accounts=sa).authenticate(None, signed) is None
 
 
-def test_a_pod_in_its_grace_period_still_vouches(key: rsa.RSAPrivateKey) -> None:
+async def test_a_pod_in_its_grace_period_still_vouches(key: rsa.RSAPrivateKey) -> None:
     cluster = Cluster()
     cluster.pods["worker"].metadata.deletion_timestamp = "2027-01-15T08:00:20Z"  # NOW + 20 s
-    assert authenticator(key, cluster).validate(token(key, bound=POD)) is not None
+    assert await authenticator(key, cluster).validate(token(key, bound=POD)) is not None
 
 
 @pytest.mark.parametrize(
     "text",
     ["", "abc", "a.b", "a.b.c", "a.b.c.d", "\u00e9.x.y", "e30.e30.", "W10.W10.sig"],
 )
-def test_what_is_not_a_jwt_is_left_to_the_other_authenticators(
+async def test_what_is_not_a_jwt_is_left_to_the_other_authenticators(
     key: rsa.RSAPrivateKey, text: str
 ) -> None:
     sa = authenticator(key, Cluster())
-    assert sa.validate(text) is None
-    assert Authenticator(service_accounts=sa).authenticate(None, text) is None
+    assert await sa.validate(text) is None
+    assert await Authenticator(service_accounts=sa).authenticate(None, text) is None
 
 
-def test_another_issuers_token_is_not_judged(key: rsa.RSAPrivateKey) -> None:
-    assert authenticator(key, Cluster()).validate(token(key, issuer="https://other")) is None
+async def test_another_issuers_token_is_not_judged(key: rsa.RSAPrivateKey) -> None:
+    assert await authenticator(key, Cluster()).validate(token(key, issuer="https://other")) is None
 
 
-def test_the_signature_is_checked_once_per_token(
+async def test_the_signature_is_checked_once_per_token(
     key: rsa.RSAPrivateKey, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     cluster = Cluster()
@@ -306,9 +319,9 @@ def test_the_signature_is_checked_once_per_token(
         return verify(self, keys)
 
     monkeypatch.setattr(jwt.ParsedToken, "verify", counted)
-    assert sa.authenticate(signed) is not None
-    assert sa.authenticate(signed) is not None
+    assert await sa.authenticate(signed) is not None
+    assert await sa.authenticate(signed) is not None
     assert checks == ["verify"]
     # The account is looked up every time: deleting it refuses the cached token at once.
     cluster.accounts.clear()
-    assert sa.authenticate(signed) is None
+    assert await sa.authenticate(signed) is None

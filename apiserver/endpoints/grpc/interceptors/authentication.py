@@ -55,7 +55,7 @@ def bearer_token(metadata: Iterable[tuple[str, str | bytes]] | None) -> str | No
     return None
 
 
-def authenticate(
+async def authenticate(
     authenticator: Authenticator,
     auth_context: Mapping[str, Sequence[bytes]],
     metadata: Iterable[tuple[str, str | bytes]] | None,
@@ -63,7 +63,9 @@ def authenticate(
     """The caller of a gRPC call: its connection's verified certificate, else its bearer token,
     else system:anonymous if it has neither and anonymous calls are allowed; None: refused as
     unauthenticated."""
-    return authenticator.authenticate_request(peer_subject(auth_context), bearer_token(metadata))
+    return await authenticator.authenticate_request(
+        peer_subject(auth_context), bearer_token(metadata)
+    )
 
 
 # A handler's behavior of any of gRPC's four shapes (a request or a request iterator in; an
@@ -86,17 +88,17 @@ class AuthenticationInterceptor(WrappingInterceptor):
         self._authenticator = authenticator
         self._authorizer = authorizer
 
-    def _user(self, context: grpc.aio.ServicerContext) -> UserInfo | None:
+    async def _user(self, context: grpc.aio.ServicerContext) -> UserInfo | None:
         """The user the call runs as; raises the APIError of an impersonation refused."""
         metadata = context.invocation_metadata()
-        user = authenticate(self._authenticator, context.auth_context(), metadata)
+        user = await authenticate(self._authenticator, context.auth_context(), metadata)
         if user is None or self._authorizer is None:
             return user
         return impersonate(user, requested(_text_metadata(metadata)), self._authorizer.authorize)
 
     async def _caller(self, context: grpc.aio.ServicerContext) -> UserInfo:
         try:
-            user = self._user(context)
+            user = await self._user(context)
         except errors.APIError as err:
             await abort(context, err.code, err.message)
         if user is None:
