@@ -16,6 +16,7 @@ import pytest
 
 from tests.e2e.examples import deploy
 from tests.e2e.kubectl import Kubectl
+from tests.e2e.waiting import eventually
 
 ENABLED = "example.podplane.io/webhook=enabled"
 
@@ -52,7 +53,18 @@ def webhook() -> Iterator[None]:
 @pytest.fixture(scope="module")
 def k(webhook: None, kubectl_namespace: str) -> Kubectl:
     Kubectl().ok("label", "namespace", kubectl_namespace, ENABLED)
-    return Kubectl(kubectl_namespace)
+    k = Kubectl(kubectl_namespace)
+
+    # The webhooks' namespaceSelector sees the label through the apiserver's cache.
+    def mutated() -> bool:
+        dry = json.loads(
+            k.ok("create", "--dry-run=server", "-o", "json", "-f", "-", stdin=pod("plain"))
+        )
+        labels: dict[str, str] = dry["metadata"].get("labels", {})
+        return labels.get("example.podplane.io/mutated") == "true"
+
+    eventually(mutated, timeout=30, what="the webhooks to see the namespace's label", interval=0.2)
+    return k
 
 
 def test_pods_are_labelled_by_the_mutating_webhook_and_refused_by_the_validating_one(
@@ -106,6 +118,15 @@ def test_with_the_webhook_down_fail_refuses_and_ignore_admits(k: Kubectl) -> Non
             Kubectl().ok(
                 "patch", kind, "example.podplane.io", "--type=json", "-p", json.dumps(ignore)
             )
+        # The apiserver sees the new failurePolicy through its cache of the configurations.
+        eventually(
+            lambda: (
+                k.run("create", "--dry-run=server", "-f", "-", stdin=pod("while-down")).code == 0
+            ),
+            timeout=30,
+            what="failurePolicy Ignore to take effect",
+            interval=0.2,
+        )
         admitted = k.ok("create", "-f", "-", stdin=pod("while-down"))
         assert admitted == "pod/while-down created\n"
         labels = k.ok("get", "pod", "while-down", "-o", "jsonpath={.metadata.labels}")

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.kubectl import Kubectl
+from tests.e2e.waiting import eventually
 
 
 @pytest.fixture(scope="module")
@@ -112,7 +113,14 @@ def test_every_minute_a_job_runs_and_one_successful_job_is_kept(
         "AGE",
     ]
     assert table[1].split()[:7] == ["hello", "*/1", "*", "*", "*", "*", "<none>"]
-    events = k.ok("get", "events", "--field-selector", "involvedObject.name=hello")
-    for reason in ("SuccessfulCreate", "SawCompletedJob", "SuccessfulDelete"):
+    reasons = ("SuccessfulCreate", "SawCompletedJob", "SuccessfulDelete")
+
+    # The controller records its event after the deletion it reports, the Job seen gone first.
+    def recorded() -> str | None:
+        events = k.ok("get", "events", "--field-selector", "involvedObject.name=hello")
+        return events if all(reason in events for reason in reasons) else None
+
+    events = eventually(recorded, timeout=30, what="the CronJob's events", interval=0.2)
+    for reason in reasons:
         assert reason in events, events
     k.ok("delete", "cronjob", "hello")

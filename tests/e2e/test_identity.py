@@ -90,6 +90,13 @@ def test_auth_can_i_answers_for_oneself_and_for_others(k: Kubectl) -> None:
         f"--serviceaccount={ns}:reader",
     )
     account = f"--as=system:serviceaccount:{ns}:reader"
+    # The authorizer sees the binding through its watch, as Kubernetes' does through informers.
+    eventually(
+        lambda: k.run("auth", "can-i", "list", "pods", account).out == "yes\n",
+        timeout=10,
+        what="the binding to take effect",
+        interval=0.2,
+    )
     assert k.ok("auth", "can-i", "list", "pods", account) == "yes\n"
     refused = k.run("auth", "can-i", "delete", "pods", account)
     assert (refused.code, refused.out) == (1, "no\n")

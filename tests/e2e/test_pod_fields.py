@@ -11,6 +11,7 @@ import pytest
 import yaml
 
 from tests.e2e.kubectl import Kubectl
+from tests.e2e.waiting import eventually
 
 
 @pytest.fixture(scope="module")
@@ -62,9 +63,15 @@ def test_restricted_namespace_admits_a_runtime_default_seccomp_profile(
     k: Kubectl, kubectl_namespace: str
 ) -> None:
     k.ok("label", "namespace", kubectl_namespace, "pod-security.kubernetes.io/enforce=restricted")
-    without = k.run(
-        "apply", "-f", "-", stdin=pod("unconfined", securityContext=RESTRICTED_SECURITY_CONTEXT)
+    unconfined = pod("unconfined", securityContext=RESTRICTED_SECURITY_CONTEXT)
+    # PodSecurity reads the namespace's labels from the apiserver's cache.
+    eventually(
+        lambda: k.run("apply", "--dry-run=server", "-f", "-", stdin=unconfined).code != 0,
+        timeout=30,
+        what="PodSecurity refusing a dry run",
+        interval=0.2,
     )
+    without = k.run("apply", "-f", "-", stdin=unconfined)
     assert without.code == 1
     assert (
         'pods "unconfined" is forbidden: violates PodSecurity "restricted:latest": '
