@@ -170,6 +170,16 @@ async def eventually(
         await asyncio.sleep(interval)
 
 
+async def held(get: Callable[[], object | None], what: str, timeout: float = 30.0) -> None:
+    """Until `get()` answers something: a watch cache or the RBAC cache holding an object that
+    was just written, which its consumers read as Kubernetes' informers' listers are read."""
+
+    async def present() -> bool:
+        return get() is not None
+
+    await eventually(present, timeout, what=what)
+
+
 async def new_namespace(client: Any, prefix: str = "t-") -> str:
     """Creates a namespace with a fresh name (objects are refused in one that does not exist)."""
     from podplane.api.core.v1 import core_pb2

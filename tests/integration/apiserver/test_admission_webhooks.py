@@ -29,7 +29,7 @@ from tests.integration.apiserver.webhook_backend import (
     serving,
 )
 from tests.integration.rest_cluster import RestCluster, in_thread, raw_request, rest_cluster
-from tests.support import EtcdProcess, eventually, free_port
+from tests.support import EtcdProcess, free_port, held
 
 CONFIGMAPS = {
     "operations": ["CREATE", "UPDATE"],
@@ -104,11 +104,7 @@ async def configure(cluster: RestCluster, kind: str, name: str, *hooks: dict[str
 async def cached(cluster: RestCluster, plural: str, ns: str, name: str) -> None:
     """Waits for the apiserver's watch cache of `plural` to hold the object."""
     cache = cluster.server.cachers[plural]
-    await eventually(lambda: _present(cache.peek(ns, name)), what=f"{name} cached")
-
-
-async def _present(value: object) -> bool | None:
-    return True if value is not None else None
+    await held(lambda: cache.peek(ns, name), f"{name} cached")
 
 
 def configmap(name: str, labels: dict[str, str] | None = None) -> dict[str, Any]:

@@ -221,7 +221,13 @@ async def test_a_new_flow_schema_classifies_the_users_next_request(cluster: Rest
         # The admin (system:masters) is still exempt.
         exempt = await _uid(cluster, "flowschema", "exempt")
         assert (await _classification(cluster, "admin"))[0] == exempt
-        got = await in_thread(flowcontrol_api.read_flow_schema_status, schema_name)
+
+        # The config consumer writes the Dangling status a moment after it reconfigures.
+        async def status_written() -> Any:
+            got = await in_thread(flowcontrol_api.read_flow_schema_status, schema_name)
+            return got if got.status and got.status.conditions else None
+
+        got = await eventually(status_written, what=f"{schema_name}'s Dangling status")
         [condition] = got.status.conditions
         assert (condition.type, condition.status, condition.reason) == (
             "Dangling",

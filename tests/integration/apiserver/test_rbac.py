@@ -23,7 +23,7 @@ from podplane.client.clientset import Client
 from podplane.componentbase import pki
 from tests.integration.rest_cluster import RestCluster, in_thread, rest_cluster
 from tests.pki_support import cert_credentials
-from tests.support import EtcdProcess, eventually
+from tests.support import EtcdProcess, eventually, held
 
 GROUP = "rbac.authorization.k8s.io"
 USERS = ("jane", "mallory")
@@ -366,7 +366,10 @@ async def test_no_one_grants_what_they_do_not_hold(
         '(groups=["system:authenticated"]) is attempting to grant RBAC permissions not '
         "currently held"
     ) in ran.err
-    # A role she holds she may bind to someone else.
+    # A role she holds she may bind to someone else, once the escalation check, which reads
+    # roles from the RBAC cache (fed by the watch cache), has seen it.
+    policy = cluster.server.rbac_policy
+    await held(lambda: policy.roles.get((granted, "get-pods")), "the role in the RBAC cache", 10)
     await cluster.kubectl_ok(
         "create",
         "rolebinding",

@@ -281,7 +281,14 @@ async def test_grpc_door(cluster: RestCluster) -> None:
         )
 
     as_jane = (("impersonate-user", "jane"),)
-    answered = await stub.Create(review("team"), metadata=as_jane, timeout=10)
+
+    # The authorizer's informers see the reconciled Role and RoleBinding a moment later.
+    async def reconciled() -> authz.SelfSubjectRulesReview | None:
+        answer = await stub.Create(review("team"), metadata=as_jane, timeout=10)
+        rules = [(list(r.resources), list(r.resource_names)) for r in answer.status.resource_rules]
+        return answer if (["configmaps"], ["app"]) in rules else None
+
+    answered = await eventually(reconciled, 20, what="jane's reconciled rule in team")
     names = [(list(r.resources), list(r.resource_names)) for r in answered.status.resource_rules]
     assert (["configmaps"], ["app"]) in names  # reconciled back, whatever else the Role holds
     assert (["pods"], []) in names  # the ClusterRoleBinding's

@@ -38,7 +38,7 @@ from podplane.client.informer_factory import SharedInformerFactory
 from tests.integration.controller_support import running
 from tests.integration.rest_cluster import RestCluster, in_thread, rest_cluster
 from tests.pki_support import ISSUER, cert_credentials
-from tests.support import EtcdProcess, eventually
+from tests.support import EtcdProcess, eventually, held
 
 UNAUTHORIZED = "error: You must be logged in to the server (Unauthorized)\n"
 
@@ -309,7 +309,13 @@ async def test_every_namespace_gets_its_default_account_and_the_root_ca(
         await eventually(published, what="the default account and kube-root-ca.crt again")
         # The default account's token works as any account's.
         token = (await cluster.kubectl_ok("create", "token", "default", "-n", ns)).strip()
-        code, _, err = await as_token(cluster, token, "get", "configmaps", "-n", ns)
+
+        # The authenticator's cache may still hold the deleted account (another uid: 401).
+        async def authenticated() -> tuple[int, str, str] | None:
+            ran = await as_token(cluster, token, "get", "configmaps", "-n", ns)
+            return ran if ran != (1, "", UNAUTHORIZED) else None
+
+        code, _, err = await eventually(authenticated, what="the new account's token to work")
         assert code == 1 and f'User "system:serviceaccount:{ns}:default"' in err
 
 
@@ -408,6 +414,9 @@ async def test_a_kubelet_gets_tokens_only_for_its_own_pods(cluster: RestCluster)
     pod_uid = json.loads(await cluster.kubectl_ok("get", "pod", "runner", "-n", ns, "-o", "json"))[
         "metadata"
     ]["uid"]
+    # The node authorizer finds the kubelet's pods in the watch cache.
+    pods = cluster.server.cachers["pods"]
+    await held(lambda: pods.peek(ns, "runner"), "the pod in the watch cache")
 
     def request(**bound: str) -> token_request_pb2.TokenRequest:
         return token_request_pb2.TokenRequest(

@@ -25,6 +25,7 @@ from kubernetes import client as k8s
 from controller.certificates.approver import CSRApprovingController
 from controller.certificates.authority import CertificateAuthority
 from controller.certificates.signer import CSRSigningController
+from podplane.api.authorization.v1 import authorization_pb2
 from podplane.client.clientset import Client
 from podplane.client.informer_factory import SharedInformerFactory
 from tests.integration.rest_cluster import RestCluster, in_thread, rest_cluster
@@ -117,6 +118,35 @@ async def condition_becomes(cluster: RestCluster, name: str, wanted: str) -> dic
         return row if row["CONDITION"] == wanted else None
 
     return await eventually(check, timeout=20, what=f"csr {name} to be {wanted}")
+
+
+async def until_allowed(cluster: RestCluster, user: str, *args: str) -> None:
+    """Until `kubectl auth can-i ARGS` answers yes for `user`: the authorizer sees RBAC objects
+    through its watch cache, a moment after they are written, as Kubernetes' informers do."""
+
+    async def yes() -> bool:
+        return (await cluster.kubectl("auth", "can-i", f"--as={user}", *args)).out == "yes\n"
+
+    await eventually(yes, timeout=20, what=f"{user} allowed to {' '.join(args)}")
+
+
+async def until_signer_approver(cluster: RestCluster, user: str, signer: str) -> None:
+    """Until a SubjectAccessReview says `user` may approve for `signer` (kubectl auth can-i
+    cannot ask it: it sends a resource its discovery does not list without its group)."""
+    review = authorization_pb2.SubjectAccessReview(
+        spec=authorization_pb2.SubjectAccessReviewSpec(
+            user=user,
+            groups=["system:authenticated"],
+            resource_attributes=authorization_pb2.ResourceAttributes(
+                group="certificates.k8s.io", resource="signers", name=signer, verb="approve"
+            ),
+        )
+    )
+
+    async def yes() -> bool:
+        return (await cluster.grpc.create_subject_access_review(review)).status.allowed
+
+    await eventually(yes, timeout=20, what=f"{user} allowed to approve for {signer}")
 
 
 async def read(cluster: RestCluster, name: str) -> Any:
@@ -259,6 +289,9 @@ async def test_approving_needs_the_approve_verb_on_the_signer(
         "--clusterrole=csr-approval-writer",
         "--user=dave",
     )
+    await until_allowed(
+        cluster, "dave", "update", "certificatesigningrequests", "--subresource=approval"
+    )
     name = unique("erin")
     await create(cluster, csr_manifest(name, request_pem("erin")))
 
@@ -290,6 +323,7 @@ async def test_approving_needs_the_approve_verb_on_the_signer(
         "--clusterrole=client-signer-approver",
         "--user=dave",
     )
+    await until_signer_approver(cluster, "dave", CLIENT)
     approved = await cluster.kubectl_ok("--as=dave", "certificate", "approve", name)
     assert approved == f"certificatesigningrequest.certificates.k8s.io/{name} approved\n"
     await condition_becomes(cluster, name, "Approved,Issued")
@@ -328,6 +362,12 @@ async def test_node_client_requests_of_a_nodeclient_user_are_auto_approved(
         "bootstrap-1-nodeclient",
         f"--clusterrole={NODE_CLIENT_ROLE}",
         "--user=bootstrap-1",
+    )
+    # The approver's SubjectAccessReview is not asked again: its answer must be the final one.
+    for user in ("bootstrap-1", "stranger"):
+        await until_allowed(cluster, user, "create", "certificatesigningrequests")
+    await until_allowed(
+        cluster, "bootstrap-1", "create", "certificatesigningrequests", "--subresource=nodeclient"
     )
     refused = csr_name(await create(cluster, node_client_request("n9"), as_user="stranger"))
     allowed = csr_name(await create(cluster, node_client_request("n7"), as_user="bootstrap-1"))

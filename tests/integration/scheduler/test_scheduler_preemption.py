@@ -8,8 +8,8 @@ where it breaks none."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import pytest_asyncio
 
@@ -34,14 +34,21 @@ async def cluster() -> AsyncIterator[Client]:
         yield client
 
 
-@pytest_asyncio.fixture
-async def scheduler(cluster: Client) -> AsyncIterator[SchedulerProcess]:
+@asynccontextmanager
+async def scheduler_running(cluster: Client) -> AsyncIterator[SchedulerProcess]:
+    """A scheduler, once SERVING: its informers synced."""
     process = SchedulerProcess.start(cluster.target, "--leader-elect=false")
     try:
         await eventually(process.serving, 20, what="the scheduler's health to be SERVING")
         yield process
     finally:
         await process.terminate()
+
+
+@pytest_asyncio.fixture
+async def scheduler(cluster: Client) -> AsyncIterator[SchedulerProcess]:
+    async with scheduler_running(cluster) as process:
+        yield process
 
 
 async def prioritized(
@@ -162,23 +169,10 @@ async def test_a_pod_that_may_not_preempt_waits(
 
 
 async def test_a_pod_disruption_budget_sends_the_preemption_to_another_node(
-    cluster: Client, scheduler: SchedulerProcess
+    cluster: Client,
 ) -> None:
     await add_node(cluster, "node-b", cpu="2")
     ns = await new_namespace(cluster, "pdb-")
-    web = await prioritized(cluster, "web", ns, "2", 1)
-    web.metadata.labels["app"] = "web"
-    web.spec.node_selector["kubernetes.io/hostname"] = "node-a"
-    db = await prioritized(cluster, "db", ns, "2", 50)
-    db.spec.node_selector["kubernetes.io/hostname"] = "node-b"
-    for pod in (web, db):
-        await cluster.pods.create(pod)
-
-    async def both_bound() -> bool:
-        pods, _ = await cluster.pods.list_all(ns, field_selector="spec.nodeName!=")
-        return len(pods) == 2
-
-    await eventually(both_bound, 20, what="web and db to be bound")
     # web is the cheaper victim (priority 1 against 50), but its budget allows no disruption.
     budget = policy_pb2.PodDisruptionBudget(
         metadata=meta_pb2.ObjectMeta(name="web", namespace=ns),
@@ -191,13 +185,35 @@ async def test_a_pod_disruption_budget_sends_the_preemption_to_another_node(
     created.status.current_healthy = created.status.desired_healthy = 1
     created.status.expected_pods = 1
     created.status.disruptions_allowed = 0
-    await cluster.poddisruptionbudgets.update_status(created)
-    await asyncio.sleep(0.5)  # the scheduler's informer has it
-    await cluster.pods.create(await prioritized(cluster, "high", ns, "2", 100))
+    updated = await cluster.poddisruptionbudgets.update_status(created)
 
-    async def nominated() -> str:
-        return (await cluster.pods.get("high", ns)).status.nominated_node_name
+    # The scheduler starts once the apiserver's watch cache has the budget with its status: its
+    # PDB informer's first list comes from that cache (resourceVersion "0"), and it schedules
+    # only once that informer is synced.
+    async def cached() -> bool:
+        listed, _ = await cluster.poddisruptionbudgets.list_all(ns, resource_version="0")
+        return [b.metadata.resource_version for b in listed] == [updated.metadata.resource_version]
 
-    assert await eventually(nominated, 20, what="the preemptor's nomination") == "node-b"
-    assert (await cluster.pods.get("db", ns)).metadata.deletion_timestamp
-    assert not (await cluster.pods.get("web", ns)).metadata.deletion_timestamp
+    await eventually(cached, 20, what="the budget's status in the watch cache")
+    async with scheduler_running(cluster):
+        web = await prioritized(cluster, "web", ns, "2", 1)
+        web.metadata.labels["app"] = "web"
+        web.spec.node_selector["kubernetes.io/hostname"] = "node-a"
+        db = await prioritized(cluster, "db", ns, "2", 50)
+        db.spec.node_selector["kubernetes.io/hostname"] = "node-b"
+        for pod in (web, db):
+            await cluster.pods.create(pod)
+
+        async def both_bound() -> bool:
+            pods, _ = await cluster.pods.list_all(ns, field_selector="spec.nodeName!=")
+            return len(pods) == 2
+
+        await eventually(both_bound, 20, what="web and db to be bound")
+        await cluster.pods.create(await prioritized(cluster, "high", ns, "2", 100))
+
+        async def nominated() -> str:
+            return (await cluster.pods.get("high", ns)).status.nominated_node_name
+
+        assert await eventually(nominated, 20, what="the preemptor's nomination") == "node-b"
+        assert (await cluster.pods.get("db", ns)).metadata.deletion_timestamp
+        assert not (await cluster.pods.get("web", ns)).metadata.deletion_timestamp
