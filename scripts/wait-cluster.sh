@@ -5,7 +5,9 @@
 #   2. every node registered and Ready, kube-proxy's pod ready on each, the cluster DNS's replicas
 #      available, followed through watches (python -m adm wait-cluster);
 #   3. the cluster DNS answering: node-1 asks 10.96.0.10, through kube-proxy's rules, for
-#      kubernetes.default.svc.cluster.local (python -m adm.resolve).
+#      kubernetes.default.svc.cluster.local (python -m adm.resolve). Its asking starts with
+#      stage 2 (a try every half second until an answer), so that the answer is not also waiting
+#      for a process to start once the add-ons are ready; it is reported after stage 2.
 # Exits non-zero on timeout and shows what was not there.
 # Usage: scripts/wait-cluster.sh [TIMEOUT_SECONDS] [STARTED_EPOCH_SECONDS]
 set -euo pipefail
@@ -42,6 +44,14 @@ while :; do
 done
 log "all $(wc -w <<<"$services") services running ($(since))"
 
+# 3 begins: node-1 asks the cluster DNS until it answers (its output read after stage 2).
+node1=$(docker compose ps -q node-1)
+resolved=$(mktemp)
+trap 'rm -f "$resolved"' EXIT
+docker exec "$node1" python -m adm.resolve kubernetes.default.svc.cluster.local \
+  --nameserver 10.96.0.10 --timeout $((deadline - SECONDS)) >"$resolved" 2>&1 &
+resolving=$!
+
 # 2. Nodes and add-ons, as the apiserver sees them, as the cluster's admin (build/pki, written by
 #    the pki service) unless the caller chose credentials.
 server=${PODPLANE_SERVER:-localhost:${PODPLANE_APISERVER_PORT:-6443}}
@@ -54,14 +64,14 @@ if ! .venv/bin/python -m adm wait-cluster --server "$server" --nodes "$nodes" \
   --ca-file "$PODPLANE_CA" --cert-file "$PODPLANE_CERT" --key-file "$PODPLANE_KEY"; then
   .venv/bin/podctl get nodes >&2 || true
   .venv/bin/podctl get pods -n kube-system -o wide >&2 || true
+  kill "$resolving" 2>/dev/null || true
   exit 1
 fi
 
 # 3. The cluster DNS answers (docker/addons/cluster-dns.yaml: Service kube-system/kube-dns).
-node1=$(docker compose ps -q node-1)
-if ! answer=$(docker exec "$node1" python -m adm.resolve kubernetes.default.svc.cluster.local \
-  --nameserver 10.96.0.10 --timeout $((deadline - SECONDS))); then
+if ! wait "$resolving"; then
+  cat "$resolved" >&2
   .venv/bin/podctl get pods -n kube-system -l k8s-app=kube-dns -o wide >&2 || true
   exit 1
 fi
-log "cluster DNS answers, $answer ($(since))"
+log "cluster DNS answers, $(cat "$resolved") ($(since))"
