@@ -245,6 +245,10 @@ class PodSyncer:
         """Mounts the volumes, runs a new sandbox if asked, then starts the containers in order
         (the init containers' turn, else the app containers)."""
         uid = pod.metadata.uid
+        waiting = self.set_up_backoff.remaining_since_update(uid)
+        if waiting > 0:  # as nestedpendingoperations: no retry before the back-off ends
+            requeue.at(waiting)
+            return
         try:
             paths = await self.volumes.setup(pod)
         except VolumeError as e:

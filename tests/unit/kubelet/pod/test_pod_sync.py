@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from kubelet.container.backoff import Backoff
 from kubelet.pod.pleg import PodLifecycleEventGenerator
 from kubelet.runtime.hollow import HollowRuntime
 from podplane.api.core.v1 import core_pb2
@@ -371,9 +372,19 @@ async def test_a_missing_config_map_volume_waits_in_container_creating_with_fail
     ContainerCreating, the set-up tried again after 0.5 s, doubling."""
     events = EventLog()
     h.syncer.recorder = events  # type: ignore[assignment]
+    h.syncer.set_up_backoff = Backoff(0.5, 122.0, clock=h.clock)
     volumes = (core_pb2.Volume(name="cfg", config_map=core_pb2.ConfigMapVolumeSource(name="x")),)
     p = pod("a", volumes=volumes)
-    assert [await h.sync(p) for _ in range(4)] == [0.5, 1.0, 2.0, 4.0]
+    requeues: list[float] = []
+    for _ in range(4):
+        after = await h.sync(p)
+        assert after is not None
+        requeues.append(after)
+        # A sync before the back-off ends (the pod changed) does not try again.
+        h.clock.offset += 0.25
+        assert await h.sync(p) == pytest.approx(after - 0.25, abs=0.05)
+        h.clock.offset += after - 0.25
+    assert requeues == [0.5, 1.0, 2.0, 4.0]
     assert (state_of(p, "a"), status_of(p, "a").state.waiting.message) == ("ContainerCreating", "")
     assert events.events == 4 * [
         (
