@@ -16,6 +16,7 @@ import pytest
 
 from tests.e2e.compose_cluster import ROOT
 from tests.e2e.kubectl import Kubectl, Result
+from tests.e2e.proxy_rules import wait_for_cluster_ip_endpoints
 from tests.e2e.waiting import eventually
 
 WEB = ROOT / "examples" / "web-deployment.yaml"
@@ -172,10 +173,17 @@ def test_service_environment_variables(k: Kubectl, web: dict[str, str]) -> None:
 def test_dns_addon_is_deployed_behind_kube_dns(dns_pods: dict[str, str]) -> None:
     svc = SYSTEM.ok("get", "service", "kube-dns", "-o", "jsonpath={.spec.clusterIP}")
     assert svc == CLUSTER_DNS_IP
-    endpoints = SYSTEM.ok(
-        "get", "endpoints", "kube-dns", "-o", "jsonpath={.subsets[*].addresses[*].ip}"
-    )
-    assert set(endpoints.split()) == set(dns_pods.values())
+
+    # The endpoints controller writes the Endpoints after the replicas are ready, on its own
+    # path: `rollout status` (the Deployment's status) does not wait for it.
+    def endpoints() -> set[str]:
+        listed = SYSTEM.ok(
+            "get", "endpoints", "kube-dns", "-o", "jsonpath={.subsets[*].addresses[*].ip}"
+        )
+        assert set(listed.split()) == set(dns_pods.values()), listed
+        return set(listed.split())
+
+    eventually(endpoints, 60, "the kube-dns Endpoints listing both replicas")
 
 
 def test_dns_pods_run_as_their_service_account_with_only_its_rights(
@@ -211,8 +219,16 @@ def test_headless_service_resolves_to_the_pod_ips(
     k: Kubectl, web: dict[str, str], dns_pods: dict[str, str]
 ) -> None:
     server = next(iter(dns_pods.values()))
-    answer = nslookup(k, f"web-headless.{k.namespace}.svc.cluster.local", server)
-    assert addresses(answer.out) == set(web["pods"].split()), answer
+
+    # A headless Service's records are its EndpointSlices' ready endpoints, which the
+    # EndpointSlice controller writes and the DNS server's informer receives on their own path,
+    # after the pods' readiness that `rollout status` waited for.
+    def resolved() -> Result:
+        answer = nslookup(k, f"web-headless.{k.namespace}.svc.cluster.local", server)
+        assert addresses(answer.out) == set(web["pods"].split()), answer
+        return answer
+
+    answer = eventually(resolved, 60, "web-headless resolving to the three pods")
     assert len(addresses(answer.out)) == 3
 
 
@@ -245,6 +261,11 @@ def test_the_kube_dns_service_spreads_queries_over_both_replicas(
     `dns-version` record (absolute: one query per nslookup, no search-path variants). Runs
     before a replica is killed below, while `dns_pods` are the Service's endpoints."""
     queries = 20  # all on one replica by chance: 2 in 2**20
+    # Both replicas in the rules of the jumpod's node: `rollout status` says the replicas are
+    # available, not that this node's kube-proxy has them yet (proxy_rules.py).
+    node = k.ok("get", "pod", "jumpod", "-o", "jsonpath={.spec.nodeName}")
+    dns_endpoints = {f"{ip}:53" for ip in dns_pods.values()}
+    wait_for_cluster_ip_endpoints(node, CLUSTER_DNS_IP, 53, dns_endpoints)
     before = {ip: txt_queries(k, ip) for ip in dns_pods.values()}
     ask = f"nslookup -type=TXT dns-version.cluster.local. {CLUSTER_DNS_IP}"
     k.ok("exec", "jumpod", "--", "sh", "-c", f"for i in $(seq {queries}); do {ask} || exit; done")
@@ -301,5 +322,12 @@ def test_names_resolve_through_the_kube_dns_service(k: Kubectl, web: dict[str, s
     rules; the search path) finds `web`."""
     answer = nslookup(k, "web")
     assert addresses(answer.out) == {web["cluster_ip"]}, answer
-    answer = nslookup(k, "web-headless")
-    assert addresses(answer.out) == set(web["pods"].split()), answer
+
+    # The headless Service's endpoints reach each replica's informer on their own (the test
+    # above asked one replica; 10.96.0.10 may lead to the other).
+    def headless() -> Result:
+        answer = nslookup(k, "web-headless")
+        assert addresses(answer.out) == set(web["pods"].split()), answer
+        return answer
+
+    eventually(headless, 60, "web-headless resolving to the three pods through 10.96.0.10")

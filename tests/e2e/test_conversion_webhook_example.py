@@ -14,6 +14,7 @@ import pytest
 
 from tests.e2e.examples import deploy
 from tests.e2e.kubectl import Kubectl
+from tests.e2e.waiting import eventually
 
 CRD = "crd/crontabs.convert.example.com"
 
@@ -43,7 +44,15 @@ def test_a_crontab_created_at_v2_reads_at_either_version(
         "metadata": {"name": "nightly"},
         "spec": {"schedule": "0 3 * * *", "image": "backup"},
     }
-    created = k.ok("create", "-f", "-", stdin=json.dumps(body))
+    # Stored at v1, so the create itself is converted: the apiserver calls the webhook at an
+    # endpoint of its Service's EndpointSlices, which reach its cache on their own path, after
+    # the readiness deploy.sh's `rollout status` waited for. A create refused meanwhile made
+    # nothing.
+    created = eventually(
+        lambda: k.ok("create", "-f", "-", stdin=json.dumps(body)),
+        60,
+        "the conversion webhook converting a create",
+    )
     assert created == "crontab.convert.example.com/nightly created\n"
     at_v1 = json.loads(k.ok("get", "crontabs.v1.convert.example.com", "nightly", "-o", "json"))
     assert (at_v1["apiVersion"], at_v1["spec"]) == (

@@ -110,6 +110,9 @@ def test_a_busy_deployment_is_scaled_out_then_back_in(kubectl_namespace: str) ->
         timeout=30,
         what="the Deployment scaled to 3",
     )
+    # The controller records its SuccessfulRescale after the scale write, and events are
+    # written on their own (podplane/client/events.py): the event may follow the scale.
+    eventually(lambda: rescales(k), timeout=30, what="the HPA's SuccessfulRescale event")
     assert rescales(k)[0] == (
         "New size: 3; reason: cpu resource utilization (percentage of request) above target"
     )
@@ -146,6 +149,12 @@ def test_a_busy_deployment_is_scaled_out_then_back_in(kubectl_namespace: str) ->
     while k.ok("get", "deployment", "burner", "-o", "jsonpath={.spec.replicas}") != "1":
         assert time.monotonic() < deadline, ("the Deployment was not scaled back to 1", rescales(k))
         time.sleep(1)
+    # Its event, as the scale-out's, may follow the scale.
+    eventually(
+        lambda: any(m.startswith("New size: 1;") for m in rescales(k)),
+        timeout=30,
+        what="the scale-in's SuccessfulRescale event",
+    )
     # Not sooner than the window after the scale-out: its recommendation of 3 holds the scale
     # for the window (the HPA keeps the highest recommendation of the last SCALE_DOWN_WINDOW
     # seconds). The later recommendations cannot be told from outside: the status' utilization

@@ -16,6 +16,7 @@ import pytest
 
 from tests.e2e.compose_cluster import ROOT, compose
 from tests.e2e.kubectl import Kubectl, Lines, Result, Terminal
+from tests.e2e.waiting import eventually
 
 JUMPOD = ROOT / "examples" / "jumpod.yaml"
 WIDE_HEADER = (
@@ -96,7 +97,13 @@ def test_wait_for_ready_returns_at_once(k: Kubectl, jumpod: Applied) -> None:
 def test_describe_shows_the_pod_and_its_events(
     k: Kubectl, jumpod: Applied, kubectl_namespace: str
 ) -> None:
-    out = k.ok("describe", "pod", "jumpod")
+    # The kubelet writes its Started event apart from the status the watch saw Running (as
+    # test_pod_flow.py waits for it too).
+    def described() -> str:
+        text = k.ok("describe", "pod", "jumpod")
+        return text if "Started container busybox" in text else ""
+
+    out = eventually(described, 30, "the kubelet's Started event in describe")
     assert re.search(r"^Name:\s+jumpod$", out, re.M), out
     assert re.search(rf"^Namespace:\s+{kubectl_namespace}$", out, re.M), out
     assert re.search(r"^Node:\s+node-\d/\d+\.\d+\.\d+\.\d+$", out, re.M), out

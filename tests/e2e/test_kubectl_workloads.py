@@ -13,6 +13,7 @@ import pytest
 
 from tests.e2e.compose_cluster import ROOT
 from tests.e2e.kubectl import Kubectl, Lines, Result
+from tests.e2e.waiting import eventually
 
 WEB = ROOT / "examples" / "web-deployment.yaml"
 SLEEPERS = """\
@@ -153,6 +154,18 @@ def test_get_every_kind_across_namespaces(k: Kubectl, web: Result, kubectl_names
     )
     assert k.ok("create", "secret", "generic", "token", "--from-literal=t=s3cr3t") == (
         "secret/token created\n"
+    )
+    # The job controller records Completed after the status that `kubectl wait` saw (the test
+    # above), and events are written on their own (podplane/client/events.py).
+    eventually(
+        lambda: (
+            "Job completed"
+            in k.ok(
+                "get", "events", "--field-selector", "involvedObject.name=hello,reason=Completed"
+            )
+        ),
+        30,
+        "the Job's Completed event",
     )
     out = k.ok("get", "deploy,rs,rc,jobs,nodes,ns,events,cm,secrets,leases", "-A")
     ns = re.escape(kubectl_namespace)

@@ -21,6 +21,7 @@ import pytest
 
 from tests.e2e.compose_cluster import NODES, compose
 from tests.e2e.kubectl import Kubectl
+from tests.e2e.proxy_rules import wait_for_cluster_ip_endpoints
 from tests.e2e.waiting import eventually
 
 WEB = """\
@@ -176,16 +177,30 @@ def test_the_address_comes_from_the_compose_network_and_kubectl_shows_it(
     svc = json.loads(k.ok("get", "service", "lb-web", "-o", "json"))
     assert svc["metadata"]["finalizers"] == ["service.kubernetes.io/load-balancer-cleanup"]
     assert svc["status"]["loadBalancer"]["ingress"] == [{"ip": web.address, "ipMode": "VIP"}]
-    described = k.ok("describe", "service", "lb-web")
-    assert f"LoadBalancer Ingress:     {web.address} (VIP)" in described
-    assert "EnsuredLoadBalancer" in described and "service-controller" in described
+
+    # The controller records its event after the status write the fixture waited for, and
+    # events are written on their own (podplane/client/events.py).
+    def described() -> str:
+        text = k.ok("describe", "service", "lb-web")
+        return text if "EnsuredLoadBalancer" in text else ""
+
+    text = eventually(described, 30, "the EnsuredLoadBalancer event in describe")
+    assert f"LoadBalancer Ingress:     {web.address} (VIP)" in text
+    assert "EnsuredLoadBalancer" in text and "service-controller" in text
 
 
-def test_one_node_holds_the_address_and_the_host_reaches_every_backend(web: Balanced) -> None:
+def test_one_node_holds_the_address_and_the_host_reaches_every_backend(
+    k: Kubectl, web: Balanced
+) -> None:
     held = eventually(partial(holders, web.address), 60, "a node holding the address")
     assert len(held) == 1, held
     url = f"http://{web.address}/index.html"
     eventually(partial(fetch_from_host, url), 60, f"{url} from the host")
+    # Every backend in the holder's rules, then the requests: one answer says only that one
+    # endpoint is programmed (proxy_rules.py).
+    pods = json.loads(k.ok("get", "pods", "-l", "app=lb-web", "-o", "json"))["items"]
+    endpoints = {f"{p['status']['podIP']}:8080" for p in pods}
+    wait_for_cluster_ip_endpoints(held[0], web.address, 80, endpoints)
     seen = {fetch_from_host(url) for _ in range(30)}
     assert seen == web.backends, seen
 
@@ -232,5 +247,13 @@ def test_a_deleted_service_releases_its_address(k: Kubectl, web: Balanced) -> No
         return not holders(web.address)
 
     eventually(released, 60, "the address off every node")
-    events = k.ok("get", "events", "--field-selector", "involvedObject.name=lb-web")
+
+    # The address leaves the nodes through kube-proxy; the events come from the service
+    # controller, written on their own, DeletedLoadBalancer after the finalizer's removal.
+    def recorded() -> str:
+        events = k.ok("get", "events", "--field-selector", "involvedObject.name=lb-web")
+        wanted = ("DeletingLoadBalancer", "DeletedLoadBalancer")
+        return events if all(reason in events for reason in wanted) else ""
+
+    events = eventually(recorded, 30, "the service controller's deletion events")
     assert "DeletingLoadBalancer" in events and "DeletedLoadBalancer" in events

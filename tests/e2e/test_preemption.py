@@ -112,9 +112,17 @@ def test_a_high_priority_pod_preempts_a_low_priority_one_on_a_full_node(
     preemptor = json.loads(k.ok("get", "pod", "preemptor", "-o", "json"))
     assert preemptor["spec"]["nodeName"] == NODE
     assert preemptor["spec"]["priority"] == 1000
-    events = json.loads(
-        k.ok("get", "events", "--field-selector", f"involvedObject.uid={victim_uid}", "-o", "json")
-    )["items"]
+
+    # The scheduler records Preempted after the victim's deletion, from its queued recorder: the
+    # event comes on its own path, not with the victim's going or the preemptor's start.
+    def preempted() -> list[dict[str, str]]:
+        listed = k.ok(
+            "get", "events", "--field-selector", f"involvedObject.uid={victim_uid}", "-o", "json"
+        )
+        events: list[dict[str, str]] = json.loads(listed)["items"]
+        return [e for e in events if e["reason"] == "Preempted"]
+
+    events = eventually(preempted, 30, "the victim's Preempted event")
     assert any(
         e["reason"] == "Preempted"
         and e["message"] == f"Preempted by pod {preemptor_uid} on node {NODE}"

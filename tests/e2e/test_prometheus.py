@@ -178,14 +178,23 @@ async def test_requests_per_apiserver_and_running_pods_per_node() -> None:
     assert all(value(r) >= 0 for r in query("kubelet_running_pods"))
 
 
-def test_recording_rules_are_loaded_and_healthy() -> None:
+async def test_recording_rules_are_loaded_and_healthy() -> None:
     wanted = {
         rule["record"]
         for group in yaml.safe_load(RULES.read_text())["groups"]
         for rule in group["rules"]
     }
-    loaded = {rule["name"]: rule for group in api("rules")["groups"] for rule in group["rules"]}
-    assert wanted <= set(loaded), wanted - set(loaded)
+
+    # A rule's health is "unknown" until its group's first evaluation, up to an interval (30 s)
+    # after Prometheus starts.
+    async def evaluated() -> dict[str, Any] | None:
+        loaded = {rule["name"]: rule for group in api("rules")["groups"] for rule in group["rules"]}
+        assert wanted <= set(loaded), wanted - set(loaded)
+        if any(loaded[name]["health"] == "unknown" for name in wanted):
+            return None
+        return loaded
+
+    loaded = await eventually(evaluated, SCRAPE_WAIT, interval=1, what="every rule evaluated")
     unhealthy = {
         name: rule.get("lastError") for name, rule in loaded.items() if rule["health"] != "ok"
     }

@@ -167,10 +167,17 @@ def test_each_pod_resolves_its_peers_by_name(k: Kubectl) -> None:
                 return lookup(k, me, name) == wanted
 
             eventually(found, 30, f"{name} from {me}")
-    # The Service's own name answers with every pod.
-    assert lookup(k, "web-0", f"web.{ns}.svc.cluster.local") == {
-        ip for _, _, ip in current.values()
-    }
+    # The Service's own name answers with every pod, once the replica asked has them all: each
+    # DNS replica follows the EndpointSlices on its own, and the lookups above may have asked
+    # the other.
+    everyone = {ip for _, _, ip in current.values()}
+
+    def all_found() -> set[str]:
+        found = lookup(k, "web-0", f"web.{ns}.svc.cluster.local")
+        assert found == everyone, found
+        return found
+
+    eventually(all_found, 30, f"web.{ns}.svc.cluster.local from web-0")
 
 
 def test_scale_up_adds_ordinals_with_claims_and_scale_down_keeps_them(k: Kubectl) -> None:

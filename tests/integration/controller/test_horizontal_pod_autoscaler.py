@@ -270,17 +270,24 @@ async def test_every_kind_with_a_scale_subresource_is_kept_within_bounds(
     await eventually(lambda: is_("2"), timeout=30)
     await cluster.kubectl_ok("scale", resource, "web", "-n", namespace, "--replicas=5")
     await eventually(lambda: is_("3"), timeout=30)
-    events = await cluster.kubectl_ok(
-        "get",
-        "events",
-        "-n",
-        namespace,
-        "--field-selector",
-        "reason=SuccessfulRescale",
-        "-o",
-        "jsonpath={range .items[*]}{.message}{'\\n'}{end}",
-    )
-    assert sorted(events.splitlines()) == [
+
+    # The controller records each SuccessfulRescale after its scale write, and events are written
+    # on their own (podplane/client/events.py): the second may follow the scale it reports.
+    async def both_recorded() -> list[str] | None:
+        events = await cluster.kubectl_ok(
+            "get",
+            "events",
+            "-n",
+            namespace,
+            "--field-selector",
+            "reason=SuccessfulRescale",
+            "-o",
+            "jsonpath={range .items[*]}{.message}{'\\n'}{end}",
+        )
+        messages = sorted(events.splitlines())
+        return messages if len(messages) >= 2 else None
+
+    assert await eventually(both_recorded, timeout=30, what="both SuccessfulRescale events") == [
         "New size: 2; reason: Current number of replicas below Spec.MinReplicas",
         "New size: 3; reason: Current number of replicas above Spec.MaxReplicas",
     ]

@@ -211,7 +211,14 @@ async def test_an_exhausted_pool_leaves_a_service_pending_until_one_is_released(
             return not first.metadata.finalizers and not first.status.load_balancer.ingress
 
         await eventually(released, what="first's finalizer and status gone")
-        assert (await reasons(client, ns, "first"))[-2:] == [
+
+        # DeletedLoadBalancer is recorded after the finalizer's removal, and events are written
+        # on their own (podplane/client/events.py): it may follow the status cleared last.
+        async def deletion_recorded() -> list[str] | None:
+            seen = await reasons(client, ns, "first")
+            return seen if {"DeletingLoadBalancer", "DeletedLoadBalancer"} <= set(seen) else None
+
+        assert (await eventually(deletion_recorded, what="the deletion's events"))[-2:] == [
             "DeletingLoadBalancer",
             "DeletedLoadBalancer",
         ]

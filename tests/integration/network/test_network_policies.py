@@ -250,6 +250,14 @@ async def test_a_new_pod_is_isolated_from_its_first_packet(env: Env) -> None:
     await env.cluster.admin.networkpolicies.create(
         network_policy("deny", ns, {"podSelector": {"matchLabels": {"app": "nobody"}}})
     )
+
+    # The guard comes with the agent's sync after it sees a policy, not with the create: until
+    # then an unprogrammed address would pass (without this module's earlier policies, at once).
+    async def guarded() -> bool:
+        saved = await asyncio.to_thread(env.node.ns.run, "iptables-save", "-t", "mangle")
+        return "pod not programmed yet" in saved.stdout
+
+    await until(guarded, "the agent's guard for unprogrammed addresses in the node's rules")
     ip = f"10.244.1.{next(_addresses)}"
     early = env.node.attach(ip)
     assert await asyncio.to_thread(fetch, early, web, 80) == ""
