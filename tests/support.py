@@ -170,14 +170,17 @@ async def eventually(
         await asyncio.sleep(interval)
 
 
-async def held(get: Callable[[], object | None], what: str, timeout: float = 30.0) -> None:
-    """Until `get()` answers something: a watch cache or the RBAC cache holding an object that
-    was just written, which its consumers read as Kubernetes' informers' listers are read."""
+async def held(
+    get: Callable[[], object | None], what: str, timeout: float = 30.0, present: bool = True
+) -> None:
+    """Until `get()` answers something (with `present` False: until it answers None): a watch
+    cache or the RBAC cache holding an object that was just written, or no longer holding one just
+    deleted, which its consumers read as Kubernetes' informers' listers are read."""
 
-    async def present() -> bool:
-        return get() is not None
+    async def seen() -> bool:
+        return (get() is not None) == present
 
-    await eventually(present, timeout, what=what)
+    await eventually(seen, timeout, interval=0.02, what=what)
 
 
 async def new_namespace(client: Any, prefix: str = "t-") -> str:

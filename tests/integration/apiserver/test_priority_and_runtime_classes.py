@@ -22,7 +22,7 @@ from podplane.api.scheduling.v1 import scheduling_pb2
 from podplane.apimachinery import manifest
 from podplane.client.clientset import Client
 from tests.integration.api_objects import invalid
-from tests.support import EtcdProcess, eventually, new_namespace
+from tests.support import EtcdProcess, held, new_namespace
 
 
 def priority_class(name: str, value: int, **fields: Any) -> scheduling_pb2.PriorityClass:
@@ -79,11 +79,8 @@ async def refused(create: Any, code: grpc.StatusCode = grpc.StatusCode.PERMISSIO
 
 async def cached(apiserver: APIServer, plural: str, name: str, present: bool = True) -> None:
     """Waits for the watch cache, which admission reads the classes from, to show the change."""
-
-    async def seen() -> bool:
-        return (apiserver.cachers[plural].peek("", name) is not None) == present
-
-    await eventually(seen, timeout=10, interval=0.02, what=f"{plural}/{name} in the cache")
+    cacher = apiserver.cachers[plural]
+    await held(lambda: cacher.peek("", name), f"{plural}/{name} in the cache", 10, present)
 
 
 @contextlib.asynccontextmanager

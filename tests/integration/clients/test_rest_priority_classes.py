@@ -19,7 +19,7 @@ from kubernetes.client.exceptions import ApiException
 
 from apiserver.endpoints.rest.protobuf_bodies import MEDIA_TYPE
 from tests.integration.rest_cluster import RestCluster, in_thread, rest_cluster
-from tests.support import EtcdProcess, eventually
+from tests.support import EtcdProcess, held
 
 
 @pytest_asyncio.fixture(scope="module")
@@ -53,11 +53,7 @@ async def namespace(cluster: RestCluster) -> str:
 
 async def in_admission_cache(cluster: RestCluster, plural: str, name: str, present: bool) -> None:
     cacher = cluster.server.cachers[plural]
-
-    async def seen() -> bool:
-        return (cacher.peek("", name) is not None) == present
-
-    await eventually(seen, timeout=10, interval=0.02, what=f"{plural}/{name} in the cache")
+    await held(lambda: cacher.peek("", name), f"{plural}/{name} in the cache", 10, present)
 
 
 async def test_kubectl_lists_the_system_classes(cluster: RestCluster) -> None:
