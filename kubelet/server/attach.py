@@ -167,24 +167,40 @@ async def attach_or_ended(
             return None
         return EndedProcess(found.exit_code, await unread(container_id) if streams.stdout else b"")
 
+    async def missed() -> bytes:
+        # Asked once the runtime's attach has ended with the process: no waiting for an exit.
+        found = await _ended_while_shown_running(runtime, pod, name)
+        if found is None or found.id != container_id or not streams.stdout:
+            return b""
+        return await unread(container_id)
+
     try:
-        return _AttachedProcess(await runtime.attach_interactive(container_id, streams), ended)
+        attached = await runtime.attach_interactive(container_id, streams)
     except ContainerRuntimeError:
         if (process := await ended()) is None:
             raise
         return process
+    return _AttachedProcess(attached, ended, missed)
 
 
 class _AttachedProcess:
     """The runtime's attach, whose failure before any output (containerd's "failed to load
     task" once the process has gone) ends as an EndedProcess does if the container has ended
-    while the pod's status shows it running."""
+    while the pod's status shows it running. An attach that ends with the process and gave no
+    output gives, before the exit, what its caller's log read missed (`missed`): containerd's
+    CRI takes an attach until it has recorded the exit, after the process's output has gone to
+    the log, so an attach made between kubectl's log read and that record would give nothing of
+    what the command wrote in between (`kubectl run -i -- echo`, 1 of 50 under load)."""
 
     def __init__(
-        self, process: InteractiveProcess, ended: Callable[[], Awaitable[EndedProcess | None]]
+        self,
+        process: InteractiveProcess,
+        ended: Callable[[], Awaitable[EndedProcess | None]],
+        missed: Callable[[], Awaitable[bytes]],
     ) -> None:
         self._process = process
         self._ended = ended
+        self._missed = missed
 
     @property
     def tty(self) -> bool:
@@ -203,6 +219,9 @@ class _AttachedProcess:
         wrote = False
         try:
             async for out in self._process.output():
+                ended_silent = out.exit_code is not None and not wrote and not out.data
+                if ended_silent and (missed := await self._missed()):
+                    yield ExecOutput("stdout", missed)
                 wrote = wrote or bool(out.data)
                 yield out
         except ContainerRuntimeError:

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from prometheus_client.parser import text_string_to_metric_families
+
 from podplane.client.credentials import Credentials
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -39,6 +41,28 @@ def compose(
         capture_output=True,
         timeout=timeout,
     )
+
+
+# Prints what GET argv[1] answers: run by a service's own Python, inside its container.
+_HTTP_GET = (
+    "import sys, urllib.request; "
+    "sys.stdout.write(urllib.request.urlopen(sys.argv[1], timeout=10).read().decode())"
+)
+
+
+def component_metrics(
+    service: str, port: int
+) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
+    """Every sample of the Prometheus /metrics a component serves on `port` in its compose
+    service's container (a kubelet's on 10255, a scheduler's on 10251: on the cluster network
+    only, not the host's), as (name, labels) -> value."""
+    url = f"http://127.0.0.1:{port}/metrics"
+    text = compose("exec", "-T", service, "python", "-c", _HTTP_GET, url).stdout
+    return {
+        (s.name, frozenset(s.labels.items())): s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+    }
 
 
 def node_docker(node: str, *args: str) -> str:

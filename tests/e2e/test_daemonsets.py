@@ -18,6 +18,7 @@ from podplane.api.core.v1 import core_pb2
 from podplane.client.clientset import Client
 from tests.e2e.compose_cluster import NODES, ROOT
 from tests.e2e.kubectl import Kubectl, Result
+from tests.support import eventually
 
 AGENT = ROOT / "examples" / "node-agent-daemonset.yaml"
 SELECTOR = "app=node-agent"
@@ -101,8 +102,12 @@ async def test_an_image_change_rolls_node_by_node(
 ) -> None:
     serving = Serving()
     watching = asyncio.create_task(watch(client, kubectl_namespace, serving))
+
+    async def listed() -> bool:
+        return serving.synced
+
     try:
-        await asyncio.sleep(2)  # the watch has listed the three running pods
+        await eventually(listed, 30, interval=0.1, what="the watch to list the pods")
         assert serving.synced and serving.fewest == len(NODES), serving.pods.keys()
         changed = await asyncio.to_thread(
             k.ok, "set", "image", "ds/node-agent", "agent=busybox:latest"

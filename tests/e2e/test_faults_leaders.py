@@ -55,9 +55,11 @@ class PodWatch:
         self.seen: dict[str, Any] = {}  # uid -> latest version
         self.alive: set[str] = set()  # uids neither deleted nor terminating
         self.most_alive = 0
+        self.listed = False  # the watch goes on from its list: later writes come as events
 
     async def run(self) -> None:
         rv = (await self.client.pods.list(self.namespace)).metadata.resource_version
+        self.listed = True
         async for event in self.client.pods.watch(self.namespace, resource_version=rv):
             pod = event.object
             self.seen[pod.metadata.uid] = pod
@@ -77,7 +79,7 @@ async def test_killing_the_leading_scheduler_binds_no_pod_twice(
     leader = service_of_holder(await lease_holder(client, "kube-scheduler"))
     watch = PodWatch(client, namespace)
     watching = asyncio.create_task(watch.run())
-    await asyncio.sleep(0.5)
+    await eventually(lambda: _listed(watch), 30, interval=0.05, what="the pod watch's list")
 
     async def create(i: int) -> None:
         await client.pods.create(sleeper_pod(f"p-{i}", namespace, "p"))
@@ -117,7 +119,7 @@ async def test_killing_the_leading_controller_manager_creates_no_replica_twice(
     leader = service_of_holder(await lease_holder(client, "kube-controller-manager"))
     watch = PodWatch(client, namespace)
     watching = asyncio.create_task(watch.run())
-    await asyncio.sleep(0.5)
+    await eventually(lambda: _listed(watch), 30, interval=0.05, what="the pod watch's list")
     try:
         await client.replicasets.create(replica_set("rs", namespace, 30))
 
@@ -152,6 +154,10 @@ async def test_killing_the_leading_controller_manager_creates_no_replica_twice(
     assert len(live) == 30 and rs.status.replicas == 30
     print(f"{at_kill} replicas existed when the leader was killed")
     record("controller-manager leader killed", five_deleted_replicas_replaced=recovered)
+
+
+async def _listed(watch: PodWatch) -> bool:
+    return watch.listed
 
 
 async def _count(watch: PodWatch, n: int) -> bool:

@@ -21,7 +21,14 @@ import pytest_asyncio
 from podplane.api.core.v1 import core_pb2
 from podplane.apimachinery import manifest
 from podplane.client.clientset import Client
-from tests.e2e.compose_cluster import NODES, compose, node_containers, node_runtime, podctl
+from tests.e2e.compose_cluster import (
+    NODES,
+    component_metrics,
+    compose,
+    node_containers,
+    node_runtime,
+    podctl,
+)
 from tests.e2e.faults import (
     NETWORK,
     container_id,
@@ -88,6 +95,25 @@ def kubelet_pid(node: str) -> str:
     return compose("exec", "-T", node, "cat", "/run/kubelet.pid").stdout.strip()
 
 
+# The kubelet's /metrics (--metrics-bind-address, its old read-only port).
+KUBELET_METRICS_PORT = 10255
+POD_CREATE_SYNCS = (
+    "kubelet_pod_worker_duration_seconds_count",
+    frozenset({("operation", "create")}),
+)
+
+
+async def synced_every_pod(client: Client, node: str) -> bool:
+    """Whether the node's kubelet process has synced each pod bound to the node at least once:
+    its pod workers time a process's first sync of a pod as a "create" (kubelet/pod/workers.py),
+    one per pod that is not being deleted (a static pod and its mirror are one), so a new
+    kubelet has as many as there are such pods once it has gone over all of them. What it would
+    do to a pod's containers after a restart, it has done by then."""
+    creates = component_metrics(node, KUBELET_METRICS_PORT).get(POD_CREATE_SYNCS, 0.0)
+    bound, _ = await client.pods.list_all(field_selector=f"spec.nodeName={node}")
+    return creates >= sum(1 for p in bound if not p.metadata.deletion_timestamp)
+
+
 async def test_a_restarted_kubelet_restarts_no_container(
     client: Client, namespace: str, restores_nodes: None
 ) -> None:
@@ -125,7 +151,12 @@ async def test_a_restarted_kubelet_restarts_no_container(
     renewed_before = (await client.leases.get(node, "kube-node-lease")).spec.renew_time
     await eventually(reported_again, 90, interval=0.5, what="the restarted kubelet's heartbeat")
     back = time.monotonic() - started
-    await asyncio.sleep(5)  # the new kubelet has synced its pods by now
+    await eventually(
+        lambda: synced_every_pod(client, node),
+        60,
+        interval=0.5,
+        what="the restarted kubelet to sync every pod bound to its node",
+    )
     after = await settled(client, namespace, "web", 3)
     assert after is not None
     assert {

@@ -60,9 +60,16 @@ async def test_etcd_restart_and_outage_lose_no_acknowledged_write(
     watching = asyncio.create_task(watcher.run())
     await wait_for_sync(watcher, timeout=20)
     churn = PodChurn(client, namespace)
+    churning = time.monotonic()
     writing = asyncio.create_task(churn.run())
     try:
-        await asyncio.sleep(3)
+        # Writes acknowledged before the fault (about 3 s of the churn): each must survive it.
+        await eventually(
+            lambda: _acked_since(churn, churning, 15),
+            60,
+            interval=0.2,
+            what="fifteen writes acknowledged before etcd's restart",
+        )
         started = time.monotonic()
         await run_compose("restart", "etcd")
         back = time.monotonic()
@@ -77,7 +84,7 @@ async def test_etcd_restart_and_outage_lose_no_acknowledged_write(
         await scale(client, client.replicationcontrollers, "web", namespace, 5)
 
         await run_compose("kill", "etcd")
-        await asyncio.sleep(20)
+        await asyncio.sleep(20)  # the fault itself: etcd down for 20 s (recorded so below)
         await run_compose("start", "etcd")
         up_again = time.monotonic()
         await eventually(
@@ -88,7 +95,14 @@ async def test_etcd_restart_and_outage_lose_no_acknowledged_write(
         )
         outage_recovery = (churn.first_ack_after(up_again) or 0) - up_again
         await scale(client, client.replicationcontrollers, "web", namespace, 4)
-        await asyncio.sleep(3)  # churn goes on a little after the recovery
+        scaled = time.monotonic()
+        # The churn goes on a little after the recovery (about 3 s of it).
+        await eventually(
+            lambda: _acked_since(churn, scaled, 15),
+            60,
+            interval=0.2,
+            what="fifteen writes acknowledged after the recovery",
+        )
     finally:
         await stop_task(writing)
 
@@ -145,6 +159,11 @@ async def _acked_after(churn: PodChurn, t: float) -> bool:
     return churn.first_ack_after(t) is not None
 
 
+async def _acked_since(churn: PodChurn, t: float, n: int) -> bool:
+    """Whether the churn has had n writes acknowledged since `t`."""
+    return sum(1 for a in churn.ack_times if a >= t) >= n
+
+
 async def test_apiserver_restart_delivers_every_change_once_in_order(
     client: Client, namespace: str, restores_storage: None
 ) -> None:
@@ -184,7 +203,13 @@ async def test_apiserver_restart_delivers_every_change_once_in_order(
 
     writing = asyncio.create_task(write())
     try:
-        await asyncio.sleep(3)
+        # Updates acknowledged before the restart (a second or so of the writer).
+        await eventually(
+            lambda: _more(acked, 15),
+            60,
+            interval=0.1,
+            what="fifteen updates acknowledged before the restart",
+        )
         before = len(acked)
         started = time.monotonic()
         await run_compose("restart", "apiserver")
@@ -213,7 +238,14 @@ async def test_apiserver_restart_delivers_every_change_once_in_order(
             what="a scale-up after the restart Running",
         )
         components_back = time.monotonic() - started
-        await asyncio.sleep(2)
+        # The writes go on a little after everything is back.
+        so_far = len(acked)
+        await eventually(
+            lambda: _more(acked, so_far + 15),
+            60,
+            interval=0.1,
+            what="fifteen more updates acknowledged once everything is back",
+        )
     finally:
         await stop_task(writing)
     last = acked[-1][1]

@@ -205,9 +205,14 @@ def test_a_log_past_its_maximum_size_is_rotated_and_goes_with_its_pod(k: Kubectl
         assert time.monotonic() < deadline, f"never rotated: {files()}"
         time.sleep(1)
     assert files()[0] == "0.log" and re.fullmatch(r"0\.log\.\d{8}-\d{6}", files()[1]), files()
-    time.sleep(1)
+
+    def ticking() -> str | None:
+        """What `kubectl logs` reads once the container's ticks have reached the new file."""
+        out = k.ok("logs", "chatty")
+        return out if out.splitlines() and out.splitlines()[-1].startswith("tick ") else None
+
     # The rotated file has the first 10Mi or more; the current one the rest and the ticks.
-    current = k.ok("logs", "chatty")
+    current = eventually(ticking, 30, "a tick in the current log", interval=0.5)
     assert len(current) < 3_000_000 and current.splitlines()[-1].startswith("tick "), current[-200:]
     k.ok("delete", "pod", "chatty", "--grace-period=1")
     deadline = time.monotonic() + 60

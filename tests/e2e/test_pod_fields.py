@@ -10,8 +10,15 @@ import time
 import pytest
 import yaml
 
+from tests.e2e.compose_cluster import component_metrics
+from tests.e2e.faults import service_of_holder
 from tests.e2e.kubectl import Kubectl
 from tests.e2e.waiting import eventually
+
+# The scheduler's /metrics (--metrics-bind-address), and its series of the pods it keeps gated
+# (PreEnqueue refused them: they are never tried until an update lets them through).
+SCHEDULER_METRICS_PORT = 10251
+GATED = ("scheduler_pending_pods", frozenset({("queue", "gated")}))
 
 
 @pytest.fixture(scope="module")
@@ -47,6 +54,15 @@ def pod(name: str, **spec: object) -> str:
 
 def status_of(k: Kubectl, name: str) -> str:
     return k.ok("get", "pod", name, "--no-headers").split()[2]
+
+
+def gated_pods() -> float:
+    """How many pods the leading scheduler keeps among its gated ones."""
+    holder = Kubectl().ok(
+        "get", "lease", "kube-scheduler", "-n", "kube-system",
+        "-o", "jsonpath={.spec.holderIdentity}",
+    )  # fmt: skip
+    return component_metrics(service_of_holder(holder), SCHEDULER_METRICS_PORT)[GATED]
 
 
 def wait_status(k: Kubectl, name: str, wanted: str, timeout: float = 120) -> None:
@@ -102,8 +118,13 @@ def test_a_gated_pod_shows_scheduling_gated_until_its_gate_is_removed(k: Kubectl
         },
         schedulingGates=[{"name": "example.com/approval"}],
     )
+    before = gated_pods()
     assert k.ok("apply", "-f", "-", stdin=gated) == "pod/gated created\n"
-    time.sleep(3)  # the scheduler had time to place it, if it would
+    # The scheduler has taken the pod in and kept it out of its active queue, from which it places
+    # pods: what it does with the pod, it has done.
+    eventually(
+        lambda: gated_pods() > before, 60, "the scheduler keeping the pod gated", interval=0.5
+    )
     assert status_of(k, "gated") == "SchedulingGated"
     assert k.ok("get", "pod", "gated", "-o", "jsonpath={.spec.nodeName}") == ""
     removed = k.ok(

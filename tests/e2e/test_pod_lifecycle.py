@@ -364,8 +364,12 @@ async def test_graceful_termination_runs_the_sigterm_trap(client: Client, namesp
         except grpc.aio.AioRpcError:
             pass  # the container went away with its pod: what was read is what counts
 
+    async def streaming() -> bool:
+        return bool(chunks)
+
     follower = asyncio.create_task(follow())
-    await asyncio.sleep(1)  # the log stream is open before the signal
+    # The log stream is open before the signal: it has sent the line written at the start.
+    await eventually(streaming, 30, interval=0.05, what="the followed log's first line")
     t0 = time.monotonic()
     await asyncio.to_thread(podctl, "delete", "pod", "graceful", "-n", namespace)
     elapsed = time.monotonic() - t0

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import urllib.request
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -25,7 +26,7 @@ from podplane.api.meta.v1 import meta_pb2
 from podplane.apimachinery import resources
 from tests.integration.networking_kinds import columns
 from tests.integration.rest_cluster import RestCluster, in_thread, rest_cluster
-from tests.support import EtcdProcess, free_port
+from tests.support import EtcdProcess, eventually, free_port
 
 WARNING = "Warning: v1 ComponentStatus is deprecated in v1.19+"
 
@@ -69,6 +70,19 @@ async def namespace(cluster: RestCluster) -> AsyncIterator[str]:
     finally:
         await cluster.kubectl("delete", "events", "--all", "-n", name)
         await cluster.kubectl("delete", "namespace", name, "--wait=false")
+
+
+def etcd_watchers(etcd: EtcdProcess) -> int:
+    """How many watches etcd serves now (every client's)."""
+    with urllib.request.urlopen(f"{etcd.endpoint}/metrics", timeout=5) as resp:
+        for line in resp.read().decode().splitlines():
+            if line.startswith("etcd_debugging_mvcc_watcher_total "):
+                return int(float(line.split()[1]))
+    raise AssertionError("etcd does not report etcd_debugging_mvcc_watcher_total")
+
+
+async def _more_etcd_watchers(etcd: EtcdProcess, than: int) -> bool:
+    return etcd_watchers(etcd) > than
 
 
 def _pod(ns: str) -> dict[str, str]:
@@ -185,8 +199,16 @@ async def test_a_watch_at_events_k8s_io_sees_a_core_write(
             seen.append((ev.type, ev.object.note))
             return
 
+    before = etcd_watchers(cluster.etcd)
     watcher = asyncio.create_task(collect())
-    await asyncio.sleep(0.5)
+    # Events have no watch cache: the watch reads them from etcd, then watches etcd from there;
+    # once its etcd watch is registered, the write comes as a change.
+    await eventually(
+        lambda: _more_etcd_watchers(cluster.etcd, before),
+        10,
+        interval=0.05,
+        what="the events watch to register with etcd",
+    )
     await cluster.kubectl_ok(
         "-n", namespace, "create", "-f", "-",
         stdin=json.dumps({

@@ -217,7 +217,7 @@ async def test_watch_at_v1_sees_a_write_at_v2(cluster: RestCluster) -> None:
             raise AssertionError("no event")
 
         task = asyncio.ensure_future(in_thread(first_event))
-        await asyncio.sleep(0.5)
+        await cluster.watching("horizontalpodautoscalers.v1.autoscaling", ns)
         await cluster.kubectl_ok("-n", ns, "create", "-f", "-", stdin=_hpa_v2("watched"))
         async with asyncio.timeout(30):
             assert await task == ("ADDED", "watched", 60)

@@ -168,8 +168,10 @@ async def test_a_pod_that_keeps_failing_is_retried_after_1_2_4_8_then_10_seconds
     await cluster.pods.create(pod_requesting("quiet", ns, "2"))
     await unschedulable(cluster, ns, "quiet")
 
-    # No cluster event: it waits among the unschedulable pods (for up to five minutes).
-    await asyncio.sleep(4)
+    # No cluster event: it waits among the unschedulable pods (for up to five minutes), not
+    # tried again once its back-off is over. The window: twice what that retry would take (the
+    # back-off, then the flush that moves it on).
+    await asyncio.sleep(2 * (DEFAULT_INITIAL_BACKOFF + FLUSH))
     assert len(attempt_times(scheduler.log(), ns, "quiet")) == 1
     assert await scheduler.sample("scheduler_pending_pods", queue="unschedulable") == 1
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from pathlib import Path
 
 import grpc
@@ -13,7 +14,7 @@ import pytest
 
 from kubelet.runtime.hollow import HollowRuntime
 from kubelet.runtime.streams import TerminalSize
-from kubelet.runtime.types import ContainerRuntimeError
+from kubelet.runtime.types import ContainerRuntimeError, ContainerState
 from kubelet.server.authorization import KubeletAPIAuthorizer
 from kubelet.server.servicer import SERVICE_NAME, KubeletServicer
 from podplane.api.core.v1 import core_pb2
@@ -229,6 +230,41 @@ async def test_an_attach_to_an_ended_container_gives_what_the_log_read_before_it
     )
     async with asyncio.timeout(5):
         assert await output(session) == b"" and session.exit_code == 0
+
+
+async def test_an_attach_taken_before_the_exit_is_recorded_gives_what_the_log_read_missed(
+    node: Node,
+) -> None:
+    """containerd's CRI takes an attach until it has recorded the exit, after the output went to
+    the log: kubectl run -i read the log before the command wrote, attached after, and the
+    attach ends with the process having given nothing. What the read missed comes before the
+    exit, once; an attach that gave output of its own gets nothing more."""
+    main = node.runtime.by_name("main")[0].id
+    node.runtime.logs[main] = b""
+    request = kubelet_pb2.ContainerLogsRequest(
+        namespace="default", pod_name="web", container="main"
+    )
+    assert b"".join([c.data async for c in node.stub.ContainerLogs(request)]) == b""
+    session = await ContainerSession.attach(
+        node.stub, namespace="default", pod_name="web", container="main", stdin=True
+    )
+    node.runtime.logs[main] += b"hi-13\n"
+    node.runtime.exit_container(main, 0)
+    await session.close_stdin()  # the hollow process ends: its attach gave nothing
+    async with asyncio.timeout(5):
+        assert await output(session) == b"hi-13\n" and session.exit_code == 0
+
+    node.runtime.containers[main] = replace(
+        node.runtime.containers[main], state=ContainerState.RUNNING
+    )
+    talking = await ContainerSession.attach(
+        node.stub, namespace="default", pod_name="web", container="main", stdin=True
+    )
+    await talking.send_stdin(b"its own\n")
+    node.runtime.exit_container(main, 0)
+    await talking.close_stdin()
+    async with asyncio.timeout(5):
+        assert await output(talking) == b"its own\n"
 
 
 async def test_an_attach_to_an_ended_container_whose_log_was_never_read_gives_nothing(
