@@ -14,6 +14,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.request
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -126,6 +127,14 @@ class EtcdProcess:
 
     def etcdctl(self, *args: str) -> str:
         return self.etcdctl_bytes(*args).decode("utf-8", "replace")
+
+    def watchers(self) -> int:
+        """How many watches etcd serves now, every client's (etcd_debugging_mvcc_watcher_total)."""
+        with urllib.request.urlopen(f"{self.endpoint}/metrics", timeout=5) as resp:
+            for line in resp.read().decode().splitlines():
+                if line.startswith("etcd_debugging_mvcc_watcher_total "):
+                    return int(float(line.split()[1]))
+        raise AssertionError("etcd does not report etcd_debugging_mvcc_watcher_total")
 
     def stop(self) -> None:
         self.process.terminate()

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import urllib.request
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -137,7 +136,7 @@ async def test_a_watcher_resuming_across_an_apiserver_restart_is_expired_and_rel
                 async with background(watcher.run()):
                     before = await churn(watched_client, ns, "before", 10)
                     await eventually(lambda: _has(watcher, len(before)), timeout=10)
-                    etcd_watches = etcd_watchers(own_etcd)
+                    etcd_watches = own_etcd.watchers()
                     await first.stop(0)
                     during = await churn(other_client, ns, "during", 10)
                     async with running_apiserver(own_etcd, address) as second:
@@ -158,7 +157,7 @@ async def test_a_watcher_resuming_across_an_apiserver_restart_is_expired_and_rel
                             return last_change in watcher.seen
 
                         await eventually(has_last, timeout=20, what="the watcher to see the last")
-                        assert etcd_watchers(own_etcd) == etcd_watches
+                        assert own_etcd.watchers() == etcd_watches
                         restarted_at = second.cachers["pods"].window_start
             assert watcher.seen[: len(before)] == before
             last_seen = before[-1][2]
@@ -336,26 +335,18 @@ async def test_lists_at_version_zero_are_served_from_the_cache() -> None:
                 await client.close()
 
 
-def etcd_watchers(etcd: EtcdProcess) -> int:
-    with urllib.request.urlopen(f"{etcd.endpoint}/metrics", timeout=5) as resp:
-        for line in resp.read().decode().splitlines():
-            if line.startswith("etcd_debugging_mvcc_watcher_total "):
-                return int(float(line.split()[1]))
-    raise AssertionError("etcd does not report etcd_debugging_mvcc_watcher_total")
-
-
 async def test_many_client_watches_share_one_etcd_watch(
     apiserver: APIServer, client: Client, etcd: EtcdProcess
 ) -> None:
     ns = await new_namespace(client)
-    before = etcd_watchers(etcd)
+    before = etcd.watchers()
     streams = [client.pods.watch(ns) for _ in range(200)]
     marker = await client.pods.create(pod("marker", ns))
     for s in streams:
         async with asyncio.timeout(10):
             ev = await s.__anext__()
         assert ev.object.metadata.uid == marker.metadata.uid
-    assert etcd_watchers(etcd) - before <= 2
+    assert etcd.watchers() - before <= 2
     for s in streams:
         s.cancel()
 

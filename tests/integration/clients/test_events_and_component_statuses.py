@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import urllib.request
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -72,17 +71,8 @@ async def namespace(cluster: RestCluster) -> AsyncIterator[str]:
         await cluster.kubectl("delete", "namespace", name, "--wait=false")
 
 
-def etcd_watchers(etcd: EtcdProcess) -> int:
-    """How many watches etcd serves now (every client's)."""
-    with urllib.request.urlopen(f"{etcd.endpoint}/metrics", timeout=5) as resp:
-        for line in resp.read().decode().splitlines():
-            if line.startswith("etcd_debugging_mvcc_watcher_total "):
-                return int(float(line.split()[1]))
-    raise AssertionError("etcd does not report etcd_debugging_mvcc_watcher_total")
-
-
 async def _more_etcd_watchers(etcd: EtcdProcess, than: int) -> bool:
-    return etcd_watchers(etcd) > than
+    return etcd.watchers() > than
 
 
 def _pod(ns: str) -> dict[str, str]:
@@ -199,7 +189,7 @@ async def test_a_watch_at_events_k8s_io_sees_a_core_write(
             seen.append((ev.type, ev.object.note))
             return
 
-    before = etcd_watchers(cluster.etcd)
+    before = cluster.etcd.watchers()
     watcher = asyncio.create_task(collect())
     # Events have no watch cache: the watch reads them from etcd, then watches etcd from there;
     # once its etcd watch is registered, the write comes as a change.
