@@ -81,7 +81,7 @@ class EndedProcess:
 
     def __init__(self, exit_code: int, unread: bytes) -> None:
         self._exit_code = exit_code
-        self._unread = unread
+        self.unread = unread
 
     @property
     def tty(self) -> bool:
@@ -97,8 +97,8 @@ class EndedProcess:
         return None
 
     async def output(self) -> AsyncIterator[ExecOutput]:
-        if self._unread:
-            yield ExecOutput("stdout", self._unread)
+        if self.unread:
+            yield ExecOutput("stdout", self.unread)
         yield ExecOutput("", b"", self._exit_code)
 
     async def close(self) -> None:
@@ -160,19 +160,14 @@ async def attach_or_ended(
     if not isinstance(runtime, InteractiveStreams):
         raise AttachUnsupported()
 
-    async def ended() -> EndedProcess | None:
-        await _exit_recorded(runtime, pod.metadata.uid, container_id)
+    async def ended(recorded: bool = False) -> EndedProcess | None:
+        # `recorded`: the runtime's attach has ended with the process, so its exit is recorded.
+        if not recorded:
+            await _exit_recorded(runtime, pod.metadata.uid, container_id)
         found = await _ended_while_shown_running(runtime, pod, name)
         if found is None or found.id != container_id:
             return None
         return EndedProcess(found.exit_code, await unread(container_id) if streams.stdout else b"")
-
-    async def missed() -> bytes:
-        # Asked once the runtime's attach has ended with the process: no waiting for an exit.
-        found = await _ended_while_shown_running(runtime, pod, name)
-        if found is None or found.id != container_id or not streams.stdout:
-            return b""
-        return await unread(container_id)
 
     try:
         attached = await runtime.attach_interactive(container_id, streams)
@@ -180,27 +175,24 @@ async def attach_or_ended(
         if (process := await ended()) is None:
             raise
         return process
-    return _AttachedProcess(attached, ended, missed)
+    return _AttachedProcess(attached, ended)
 
 
 class _AttachedProcess:
     """The runtime's attach, whose failure before any output (containerd's "failed to load
     task" once the process has gone) ends as an EndedProcess does if the container has ended
     while the pod's status shows it running. An attach that ends with the process and gave no
-    output gives, before the exit, what its caller's log read missed (`missed`): containerd's
-    CRI takes an attach until it has recorded the exit, after the process's output has gone to
-    the log, so an attach made between kubectl's log read and that record would give nothing of
-    what the command wrote in between (`kubectl run -i -- echo`, 1 of 50 under load)."""
+    output gives, before the exit, what its caller's log read missed (EndedProcess.unread):
+    containerd's CRI takes an attach until it has recorded the exit, after the process's output
+    has gone to the log, so an attach made between kubectl's log read and that record would give
+    nothing of what the command wrote in between (`kubectl run -i -- echo`, 1 of 50 under
+    load)."""
 
     def __init__(
-        self,
-        process: InteractiveProcess,
-        ended: Callable[[], Awaitable[EndedProcess | None]],
-        missed: Callable[[], Awaitable[bytes]],
+        self, process: InteractiveProcess, ended: Callable[[bool], Awaitable[EndedProcess | None]]
     ) -> None:
         self._process = process
         self._ended = ended
-        self._missed = missed
 
     @property
     def tty(self) -> bool:
@@ -220,12 +212,12 @@ class _AttachedProcess:
         try:
             async for out in self._process.output():
                 ended_silent = out.exit_code is not None and not wrote and not out.data
-                if ended_silent and (missed := await self._missed()):
-                    yield ExecOutput("stdout", missed)
+                if ended_silent and (ended := await self._ended(True)) and ended.unread:
+                    yield ExecOutput("stdout", ended.unread)
                 wrote = wrote or bool(out.data)
                 yield out
         except ContainerRuntimeError:
-            ended = None if wrote else await self._ended()
+            ended = None if wrote else await self._ended(False)
             if ended is None:
                 raise
             async for out in ended.output():
