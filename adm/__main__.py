@@ -25,12 +25,12 @@ import yaml
 from adm.addons import render
 from adm.manifests import ControlPlane, manifests
 from adm.markcontrolplane import mark_control_plane
-from adm.podroutes import PodRoutes
 from adm.waitcluster import NotReady, cluster_stages, wait_cluster
 from podplane.client.clientset import Client, user_agent
 from podplane.componentbase import client_flags
 from podplane.componentbase.pki import Member, parse_members
 from podplane.componentbase.serving import configure_logging
+from podplane.podroutes import PodRoutes
 
 
 def write_if_changed(path: Path, text: str) -> bool:

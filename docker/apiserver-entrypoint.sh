@@ -6,7 +6,7 @@
 # aggregated API servers that run in the cluster, their Services resolved to pod addresses. It
 # reads the Nodes as podplane:pod-routes (docker/addons/pod-routes.yaml), retrying until the
 # apiserver answers and the add-ons have bound it; its log is the container's, each line naming
-# adm.podroutes.
+# podplane.podroutes.
 set -u
 pki=/etc/podplane/pki
 

@@ -3,7 +3,8 @@
 # machine that can run pods, then runs the command (the kubelet), supervised:
 #   1. cgroups the inner engine can write to (v1: fresh hierarchies; v2: the dind nesting dance)
 #   2. the inner dockerd, its bridge on this node's pod CIDR: pods get IPs from POD_CIDR
-#   3. routes to the other nodes' pod CIDRs, so pod IPs are reachable cluster-wide
+#   3. the node's network agent: routes to the other nodes' pod CIDRs, so pod IPs are
+#      reachable cluster-wide, and the NetworkPolicies on its pods
 #   4. the pods' resolver: Docker's embedded DNS made reachable from pods at the bridge address
 #   5. the pod images (busybox, the pause sandbox, the add-ons' image of kube-proxy and the
 #      cluster DNS), loaded from archives in the image
@@ -13,8 +14,9 @@
 # Environment:
 #   POD_CIDR       this node's pod CIDR, e.g. 10.244.1.0/24 (required); the bridge gets .1
 #   CLUSTER_CIDR   all pods, default 10.244.0.0/16: pod-to-pod traffic there is not masqueraded
-#   POD_ROUTES     "api": routes to the other nodes' pod CIDRs as the Nodes say (route_from_api);
-#                  empty (the default): none
+#   POD_ROUTES     "api": the node's network agent (network_from_api): routes to the other nodes'
+#                  pod CIDRs as the Nodes say, and the NetworkPolicies on this node's pods;
+#                  empty (the default): neither
 #   DOCKERD_LOG    the inner dockerd's log, default /var/log/podplane/dockerd.log
 #   REGISTRY_MIRROR  http://HOST:PORT of the cluster's registry: the inner engine's Docker Hub
 #                  mirror
@@ -278,15 +280,19 @@ if [[ $CONTAINER_RUNTIME == containerd ]]; then
   done
 fi
 
-# POD_ROUTES=api: routes to the other nodes' pod CIDRs follow the Nodes in the API (python -m adm
-# pod-routes, flannel's host-gw: a watch, nothing polled), with POD_ROUTES_SERVER and the node's
-# own POD_ROUTES_CA, POD_ROUTES_CERT and POD_ROUTES_KEY, once the certificate exists (a joining
-# node's comes with TLS bootstrapping).
-route_from_api() {
+# POD_ROUTES=api: the node's network agent (python -m netpol --pod-routes), one process as kindnet's
+# and k3s's agents are: routes to the other nodes' pod CIDRs follow the Nodes in the API (flannel's
+# host-gw: a watch, nothing polled), and the NetworkPolicies on this node's pods are its iptables
+# rules (docs/services.md#network-policies). With POD_ROUTES_SERVER and the node's own
+# POD_ROUTES_CA, POD_ROUTES_CERT and POD_ROUTES_KEY, once the certificate exists (a joining node's
+# comes with TLS bootstrapping); the Nodes are the system:node role's to read, the policies and
+# namespaces the ClusterRole podplane:network-policies' (docker/addons/network-policies.yaml).
+network_from_api() {
   set +e
   until [[ -s $POD_ROUTES_CERT ]]; do sleep 1; done
   while :; do
-    python -m adm pod-routes --node "$(hostname)" --server "$POD_ROUTES_SERVER" \
+    python -m netpol --pod-routes --hostname-override "$(hostname)" --pod-cidr "$POD_CIDR" \
+      --server "$POD_ROUTES_SERVER" \
       --ca-file "$POD_ROUTES_CA" --cert-file "$POD_ROUTES_CERT" --key-file "$POD_ROUTES_KEY"
     sleep 2
   done
@@ -294,7 +300,7 @@ route_from_api() {
 if [[ $POD_ROUTES == api ]]; then
   : "${POD_ROUTES_SERVER:?POD_ROUTES=api needs POD_ROUTES_SERVER}" "${POD_ROUTES_CA:?POD_ROUTES=api needs POD_ROUTES_CA}"
   : "${POD_ROUTES_CERT:?POD_ROUTES=api needs POD_ROUTES_CERT}" "${POD_ROUTES_KEY:?POD_ROUTES=api needs POD_ROUTES_KEY}"
-  route_from_api </dev/null >>/var/log/podplane/routes.log 2>&1 &
+  network_from_api </dev/null >>/var/log/podplane/network.log 2>&1 &
 fi
 
 # --- 4. the pods' resolver -----------------------------------------------------------------------

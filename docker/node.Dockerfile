@@ -98,10 +98,9 @@ RUN python3 /usr/local/bin/image-archive layer /root-fs /layers/app && rm -rf /r
 
 # The images: their manifests and configs, over the layers' digests alone. busybox and the pause
 # sandbox (the same busybox, a command that exits at once on SIGTERM/SIGINT); the add-ons, one
-# image under five names: podplane/clusterdns:dev (docker/addons/cluster-dns.yaml),
+# image under four names: podplane/clusterdns:dev (docker/addons/cluster-dns.yaml),
 # podplane/kube-proxy:dev (docker/addons/kube-proxy.yaml), podplane/metrics-server:dev
-# (docker/addons/metrics-server.yaml), podplane/network-policies:dev
-# (docker/addons/network-policies.yaml) and podplane/ingress-haproxy:dev
+# (docker/addons/metrics-server.yaml) and podplane/ingress-haproxy:dev
 # (docker/addons/ingress-haproxy.yaml), whose pods name their commands.
 FROM layer-tool AS images
 COPY --from=busybox-layer /layers/busybox/diff_id /layers/busybox/
@@ -114,7 +113,6 @@ RUN set -e; image() { python3 /usr/local/bin/image-archive image "$@" --layers /
     image /images/components --layer components-base --layer app \
       --tag podplane/clusterdns:dev --tag podplane/ingress-haproxy:dev \
       --tag podplane/kube-proxy:dev --tag podplane/metrics-server:dev \
-      --tag podplane/network-policies:dev \
       --cmd '["python", "-m", "clusterdns"]' \
       --env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 

@@ -1,9 +1,10 @@
-"""python -m netpol --server HOST:PORT [--hostname-override NAME] [--pod-cidr CIDR] ...
+"""python -m netpol --server HOST:PORT [--hostname-override NAME] [--pod-cidr CIDR] [--pod-routes]
 
 The NetworkPolicy agent: enforces networking.k8s.io/v1 NetworkPolicies on this node's pods with
-iptables (docs/services.md#network-policies). Runs on every node, in the cluster as the DaemonSet
-kube-system/network-policies (docker/addons/network-policies.yaml). Stopping it leaves the rules
-in place."""
+iptables (docs/services.md#network-policies). Runs on every node: the node's entrypoint
+(docker/node-entrypoint.sh) starts it with the node's own credentials and --pod-routes, one
+process for the node's network as kindnet's and k3s's agents are. Stopping it leaves the rules
+and routes in place."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ from podplane.componentbase.client_flags import ClientOptions
 from podplane.componentbase.options import LogOptions, OptionGroup
 from podplane.componentbase.serving import run_service, run_until_signal
 from podplane.iptables.runner import ExecIptables
+from podplane.podroutes import PodRoutes
 
 log = logging.getLogger("netpol")
 BRIDGE_CALL_IPTABLES = Path("/proc/sys/net/bridge/bridge-nf-call-iptables")
@@ -53,6 +55,13 @@ class _AgentOptions:
             default="",
             help="this node's pod addresses, whose packets are dropped until their pod is "
             "programmed while any policy exists (default: the Node's spec.podCIDR)",
+        )
+        parser.add_argument(
+            "--pod-routes",
+            action="store_true",
+            help="also keep this machine's routes to the other nodes' pod CIDRs as the Nodes "
+            "say (flannel's host-gw: podplane.podroutes), from the start, whatever the policies' "
+            "watches wait for",
         )
         parser.add_argument(
             "--iptables-netns",
@@ -93,6 +102,21 @@ async def node_pod_cidr(client: Client, node: str) -> str:
         await asyncio.sleep(2)
 
 
+async def enforce(client: Client, args: argparse.Namespace) -> None:
+    pod_cidr = args.pod_cidr or await node_pod_cidr(client, args.hostname)
+    log.info("network policies on node %s (pod CIDR %s)", args.hostname, pod_cidr)
+    prefix = ["ip", "netns", "exec", args.iptables_netns] if args.iptables_netns else []
+    await NetworkPolicyAgent(client, args.hostname, pod_cidr, ExecIptables(prefix)).run()
+
+
+async def node_network(client: Client, args: argparse.Namespace) -> None:
+    """The policies, and with --pod-routes the routes beside them: the first to fail ends both."""
+    async with asyncio.TaskGroup() as tasks:
+        tasks.create_task(enforce(client, args), name="network-policies")
+        if args.pod_routes:
+            tasks.create_task(PodRoutes(client, args.hostname).run(), name="pod-routes")
+
+
 async def serve(args: argparse.Namespace) -> None:
     try:
         if BRIDGE_CALL_IPTABLES.read_text().strip() != "1":
@@ -101,11 +125,7 @@ async def serve(args: argparse.Namespace) -> None:
         pass
     client = Client(args.server, credentials=args.credentials, agent=user_agent("netpol"))
     try:
-        pod_cidr = args.pod_cidr or await node_pod_cidr(client, args.hostname)
-        log.info("network policies on node %s (pod CIDR %s)", args.hostname, pod_cidr)
-        prefix = ["ip", "netns", "exec", args.iptables_netns] if args.iptables_netns else []
-        agent = NetworkPolicyAgent(client, args.hostname, pod_cidr, ExecIptables(prefix))
-        await run_until_signal(agent.run(), "netpol")
+        await run_until_signal(node_network(client, args), "netpol")
         log.info("stopping; the rules stay in place")
     finally:
         await client.close()

@@ -1,6 +1,6 @@
-"""NetworkPolicies on the compose cluster, with the real kubectl: the add-on's agent
-(DaemonSet kube-system/network-policies, docker/addons/network-policies.yaml) rolled out on
-every node, then deny and allow between pods on different nodes as policies are applied and
+"""NetworkPolicies on the compose cluster, with the real kubectl: the agent running on every
+node (python -m netpol --pod-routes, the node's own process: docker/node-entrypoint.sh), then
+deny and allow between pods on different nodes as policies are applied and
 deleted, and names resolved through the cluster DNS under an egress policy that allows only
 DNS (UDP and TCP 53 to kube-system's k8s-app=kube-dns pods)."""
 
@@ -10,10 +10,10 @@ import functools
 
 import pytest
 
+from netpol.iptables import rules
+from tests.e2e.compose_cluster import compose
 from tests.e2e.kubectl import Kubectl
 from tests.e2e.waiting import eventually
-
-SYSTEM = Kubectl("kube-system")
 
 
 def pod(name: str, node: str, labels: str, command: str) -> str:
@@ -81,15 +81,16 @@ spec:
 
 @pytest.fixture(scope="module")
 def agents() -> None:
-    """The agent running on every node."""
-    rollout = SYSTEM.run(
-        "rollout", "status", "daemonset/network-policies", "--timeout=180s", timeout=200
-    )
-    assert rollout.code == 0, rollout
-    assert (
-        SYSTEM.ok("get", "daemonset", "network-policies", "-o", "jsonpath={.status.numberReady}")
-        == "3"
-    )
+    """The agent running on every node: its first sync has hooked its chain into the node's
+    mangle FORWARD, as it does before any policy exists."""
+    hook = " ".join(f'"{word}"' if " " in word else word for word in rules.HOOK_RULE)
+    for node in ("node-1", "node-2", "node-3"):
+
+        def hooked(node: str = node) -> bool:
+            shown = compose("exec", "-T", node, "iptables", "-t", rules.TABLE, "-S")
+            return f"-A {rules.HOOK_CHAIN} {hook}" in shown.stdout.splitlines()
+
+        eventually(hooked, 60, f"the network policy agent's hook on {node}")
 
 
 def running_ip(k: Kubectl, name: str) -> str:

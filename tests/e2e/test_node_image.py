@@ -25,7 +25,6 @@ IMAGES = {
     "docker.io/podplane/metrics-server:dev",
     "docker.io/podplane/clusterdns:dev",
     "docker.io/podplane/ingress-haproxy:dev",
-    "docker.io/podplane/network-policies:dev",
 }
 
 # Runs in the container: seed_containerd as the entrypoint runs it, then a containerd on the
@@ -148,11 +147,9 @@ echo "kept: $(ls /var/lib/containerd/kept)"
     assert out.splitlines() == [
         "images: ",
         "node-entrypoint: loaded podplane/clusterdns:dev podplane/ingress-haproxy:dev "
-        "podplane/kube-proxy:dev podplane/metrics-server:dev podplane/network-policies:dev "
-        "into containerd",
+        "podplane/kube-proxy:dev podplane/metrics-server:dev into containerd",
         "images: docker.io/podplane/clusterdns:dev docker.io/podplane/ingress-haproxy:dev "
-        "docker.io/podplane/kube-proxy:dev docker.io/podplane/metrics-server:dev "
-        "docker.io/podplane/network-policies:dev",
+        "docker.io/podplane/kube-proxy:dev docker.io/podplane/metrics-server:dev",
         "kept: /var/lib/containerd/kept",
     ]
 
@@ -177,7 +174,6 @@ echo "images: $(images | paste -sd ' ')"
         "images: ",
         "node-entrypoint: loaded busybox:latest podplane/pause:3.9 into containerd",
         "node-entrypoint: loaded podplane/clusterdns:dev podplane/ingress-haproxy:dev "
-        "podplane/kube-proxy:dev podplane/metrics-server:dev podplane/network-policies:dev "
-        "into containerd",
+        "podplane/kube-proxy:dev podplane/metrics-server:dev into containerd",
         "images: " + " ".join(sorted(IMAGES)),
     ]

@@ -74,7 +74,7 @@ async def test_a_jumpod_fetches_a_page_from_a_pod_on_another_node(
 
 @pytest.mark.disruptive
 def test_a_route_to_another_nodes_pods_removed_by_hand_comes_back() -> None:
-    """Each node's route keeper (adm pod-routes, flannel's host-gw) checks the machine's routes
+    """Each node's route keeper (netpol --pod-routes, flannel's host-gw) checks the machine's routes
     every 30 s and makes a missing one again: here node-3's route to node-1's pods, deleted with
     `ip route del` (node-3's pods cannot reach node-1's meanwhile: disruptive)."""
 

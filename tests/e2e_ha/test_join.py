@@ -56,7 +56,7 @@ def test_a_worker_joins_with_a_bootstrap_token_and_runs_pods() -> None:
         assert kubectl("exec", "-n", namespace, "hello", "--", "hostname").stdout.strip() == "hello"
 
         # Its pods and an earlier node's reach each other: every node routes to the new pod
-        # CIDR as the Node says (adm pod-routes), with nothing told to the earlier nodes.
+        # CIDR as the Node says (netpol --pod-routes), with nothing told to the earlier nodes.
         earlier = next((n for n in sorted(ready_nodes(WORKERS)) if n != name), None)
         assert earlier, "no other Ready worker: `make up-ha` starts one (HA_WORKERS)"
         pod_on(

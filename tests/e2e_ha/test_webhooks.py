@@ -4,7 +4,7 @@ every node has) in a pod on a worker, behind a Service that a ValidatingWebhookC
 names. Every create through the load balancer (each a new connection, so the three apiservers
 take their share) is judged by it: a pod labelled example.podplane.io/deny is refused with the
 webhook's reason, another admitted. The apiservers run on the control-plane machines'
-network, which routes to every node's pod CIDR (adm pod-routes)."""
+network, which routes to every node's pod CIDR (podplane/podroutes.py)."""
 
 from __future__ import annotations
 

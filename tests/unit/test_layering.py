@@ -36,8 +36,15 @@ SERVICES = (
 LAYERS: tuple[tuple[str, ...], ...] = (
     SERVICES,
     # A process's plumbing (component-base), kinds' tables (pkg/printers), the stream protocols,
-    # the node agents' iptables commands (pkg/util/iptables).
-    ("podplane.componentbase", "podplane.printers", "podplane.streaming", "podplane.iptables"),
+    # the node agents' iptables commands (pkg/util/iptables), a machine's routes to the other
+    # nodes' pods (flannel's host-gw: the nodes' network agent and the apiserver's machine).
+    (
+        "podplane.componentbase",
+        "podplane.printers",
+        "podplane.streaming",
+        "podplane.iptables",
+        "podplane.podroutes",
+    ),
     # Talking to the apiserver (client-go); what every component knows of volumes, of RBAC
     # (cluster role aggregation) and of bootstrap tokens (k8s.io/cluster-bootstrap).
     ("podplane.client", "podplane.volume", "podplane.rbac", "podplane.bootstraptoken"),

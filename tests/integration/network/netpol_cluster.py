@@ -1,6 +1,6 @@
 """What the NetworkPolicy agent's integration tests share: the real apiserver over TLS on a real
-etcd with the add-on's identity applied (docker/addons/network-policies.yaml: its
-ServiceAccount, ClusterRole and binding) and a token of that account in a file; a "node"
+etcd with the agent's reads granted to the nodes (docker/addons/network-policies.yaml: its
+ClusterRole and binding to system:nodes) and the node's own client certificate; a "node"
 network namespace whose pods are namespaces of their own joined to it by veth pairs, routed as
 Calico routes them (a /32 per pod, the pods' gateway a link-local address of the node's on
 every veth); the
@@ -18,13 +18,10 @@ from pathlib import Path
 from typing import Any
 
 from apiserver.server import APIServer
-from podplane.api.authentication.v1 import token_request_pb2
 from podplane.api.core.v1 import core_pb2
-from podplane.api.meta.v1 import meta_pb2
 from podplane.api.networking.v1 import networking_pb2
 from podplane.apimachinery import manifest
 from podplane.client.clientset import Client
-from podplane.client.credentials import Credentials
 from podplane.componentbase import pki
 from tests.integration.control_plane import TEST_DISABLED_ADMISSION_PLUGINS
 from tests.integration.netns import Netns
@@ -43,9 +40,8 @@ GATEWAY = "169.254.1.1"
 @dataclass
 class Cluster:
     admin: Client
-    token_port: int
-    ca_file: Path
-    token_file: Path
+    port: int
+    certs: Path
 
 
 @contextlib.asynccontextmanager
@@ -62,15 +58,7 @@ async def netpol_cluster(etcd: EtcdProcess, certs: Path) -> AsyncIterator[Cluste
         f"127.0.0.1:{server.port}", timeout=10, credentials=cert_credentials(certs, "admin")
     )
     await apply_addon_identity(admin, ADDON)
-    issued = await admin.create_token(
-        token_request_pb2.TokenRequest(
-            metadata=meta_pb2.ObjectMeta(name="network-policies", namespace="kube-system")
-        )
-    )
-    token_file = certs / "network-policies.token"
-    token_file.write_text(issued.status.token)
-    assert server.token_port is not None
-    cluster = Cluster(admin, server.token_port, certs / "ca.crt", token_file)
+    cluster = Cluster(admin, server.port, certs)
     try:
         agent = agent_client(cluster)
         try:
@@ -86,11 +74,9 @@ async def netpol_cluster(etcd: EtcdProcess, certs: Path) -> AsyncIterator[Cluste
 
 
 def agent_client(cluster: Cluster) -> Client:
-    """A client as the add-on's service account, over the token port."""
+    """A client as the node the agent runs on (system:node:<name>, its own certificate)."""
     return Client(
-        f"127.0.0.1:{cluster.token_port}",
-        timeout=10,
-        credentials=Credentials(str(cluster.ca_file), token_file=str(cluster.token_file)),
+        f"127.0.0.1:{cluster.port}", timeout=10, credentials=cert_credentials(cluster.certs, NODE)
     )
 
 
@@ -129,17 +115,18 @@ class Node:
 
 @contextlib.contextmanager
 def running_agent(cluster: Cluster, node: Node) -> Iterator[subprocess.Popen[bytes]]:
-    """The real agent, `python -m netpol`, as the add-on runs it, but writing its rules in the
-    node's namespace (--iptables-netns): the apiserver it talks to listens on the host's
-    loopback."""
+    """The real agent, `python -m netpol`, as a node runs it (with the node's certificate), but
+    writing its rules in the node's namespace (--iptables-netns): the apiserver it talks to
+    listens on the host's loopback."""
     process = subprocess.Popen(
         [
             sys.executable,
             "-m",
             "netpol",
-            f"--server=127.0.0.1:{cluster.token_port}",
-            f"--ca-file={cluster.ca_file}",
-            f"--token-file={cluster.token_file}",
+            f"--server=127.0.0.1:{cluster.port}",
+            f"--ca-file={cluster.certs / 'ca.crt'}",
+            f"--cert-file={cluster.certs / f'{NODE}.crt'}",
+            f"--key-file={cluster.certs / f'{NODE}.key'}",
             f"--hostname-override={NODE}",
             f"--pod-cidr={POD_CIDR}",
             f"--iptables-netns={node.ns.name}",

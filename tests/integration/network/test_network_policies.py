@@ -1,5 +1,5 @@
-"""NetworkPolicies enforced by the real agent process (`python -m netpol`, as the add-on's
-service account over the token port) with real iptables in a "node" network namespace, against
+"""NetworkPolicies enforced by the real agent process (`python -m netpol`, as a node runs
+it, with the node's certificate) with real iptables in a "node" network namespace, against
 the real apiserver on a real etcd: pods are namespaces of their own routed through the node, the
 Pod objects say where they are (this node or another), and busybox serves and probes. The cases
 of Kubernetes' NetworkPolicy e2e suite (test/e2e/network/netpol/network_policy.go) that busybox

@@ -35,7 +35,6 @@ def test_kube_proxy_the_cluster_dns_and_the_metrics_server_talk_to_the_endpoint_
         "Deployment/coredns": ["--server=lb:6444"],
         "DaemonSet/kube-proxy": ["--server=lb:6444"],
         "Deployment/metrics-server": ["--server=lb:6444"],
-        "DaemonSet/network-policies": ["--server=lb:6444"],
         "Deployment/ingress-haproxy": ["--server=lb:6444"],
     }
 

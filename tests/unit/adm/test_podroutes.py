@@ -1,4 +1,4 @@
-"""The host-gw routes (adm/podroutes.py): one route per other node with a pod CIDR and an
+"""The host-gw routes (podplane/podroutes.py): one route per other node with a pod CIDR and an
 InternalIP, through that address; changed when a node moves, removed when it goes."""
 
 from __future__ import annotations
@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-import adm.podroutes as podroutes
-from adm.podroutes import PodRoutes, node_route
+import podplane.podroutes as podroutes
 from podplane.api.core.v1 import core_pb2
 from podplane.api.meta.v1 import meta_pb2
 from podplane.client.clientset import Client
+from podplane.podroutes import PodRoutes, node_route
 
 
 def node(name: str, cidr: str, address: str) -> core_pb2.Node:

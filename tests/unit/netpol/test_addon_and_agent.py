@@ -1,50 +1,69 @@
-"""The add-on's DaemonSet runs the agent with flags it takes and the rights it needs; a node's
-rules from the cluster's objects (netpol.agent.node_ruleset): only this node's pods, the guard
-only while a policy exists."""
+"""Every node's entrypoint runs the agent, routes and all, with flags it takes, and the nodes'
+group holds the rights it needs; a node's rules from the cluster's objects
+(netpol.agent.node_ruleset): only this node's pods, the guard only while a policy exists."""
 
 from __future__ import annotations
 
+import asyncio
+import shlex
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
+import netpol.__main__ as netpol_main
 from netpol.__main__ import parse_args
 from netpol.agent import node_ruleset
 from podplane.api.core.v1 import core_pb2
 from podplane.api.networking.v1 import networking_pb2
 from podplane.apimachinery import manifest
+from podplane.client.clientset import Client
 from podplane.componentbase import pki
 
-ADDON = Path(__file__).parents[3] / "docker" / "addons" / "network-policies.yaml"
+ROOT = Path(__file__).parents[3]
+ADDON = ROOT / "docker" / "addons" / "network-policies.yaml"
+ENTRYPOINT = ROOT / "docker" / "node-entrypoint.sh"
 
 
 def documents() -> dict[str, Any]:
     return {d["kind"]: d for d in yaml.safe_load_all(ADDON.read_text())}
 
 
-def test_the_daemonset_runs_the_agent_on_every_node_in_the_node_network(tmp_path: Path) -> None:
-    ds = documents()["DaemonSet"]
-    spec = ds["spec"]["template"]["spec"]
-    assert spec["hostNetwork"] is True
-    assert spec["tolerations"] == [{"operator": "Exists"}]
-    assert spec["serviceAccountName"] == "network-policies"
-    (container,) = spec["containers"]
-    assert set(container["securityContext"]["capabilities"]["add"]) >= {"NET_ADMIN"}
-    command = container["command"]
+def entrypoint_command() -> list[str]:
+    """The agent's command line in the node's entrypoint, its continued lines joined."""
+    text = ENTRYPOINT.read_text().replace("\\\n", " ")
+    (line,) = [
+        line
+        for line in text.splitlines()
+        if "python -m netpol" in line and not line.lstrip().startswith("#")
+    ]
+    return shlex.split(line)
+
+
+def test_every_node_runs_the_agent_with_its_routes_as_the_node(tmp_path: Path) -> None:
+    command = entrypoint_command()
     assert command[:3] == ["python", "-m", "netpol"]
-    # What the kubelet mounts: the account's token and the cluster's CA.
-    (tmp_path / "token").write_text("a-service-account-token\n")
-    pki.ensure_ca(tmp_path)
-    account = "/var/run/secrets/kubernetes.io/serviceaccount"
-    args = parse_args(
-        [a.replace("$(NODE_NAME)", "node-1").replace(account, str(tmp_path)) for a in command[3:]]
+    pki.build(tmp_path, ["node-1"])
+    environment = {
+        "$(hostname)": "node-1",
+        "$POD_CIDR": "10.244.1.0/24",
+        "$POD_ROUTES_SERVER": "apiserver:6443",
+        "$POD_ROUTES_CA": str(tmp_path / "ca.crt"),
+        "$POD_ROUTES_CERT": str(tmp_path / "node-1.crt"),
+        "$POD_ROUTES_KEY": str(tmp_path / "node-1.key"),
+    }
+    args = parse_args([environment.get(a, a) for a in command[3:]])
+    assert (args.hostname, args.server, args.pod_cidr) == (
+        "node-1",
+        "apiserver:6443",
+        "10.244.1.0/24",
     )
-    assert (args.hostname, args.server, args.pod_cidr) == ("node-1", "apiserver:6444", "")
-    assert args.credentials.token_file == str(tmp_path / "token")
+    assert args.pod_routes is True
+    assert args.credentials.cert_file == str(tmp_path / "node-1.crt")
 
 
-def test_the_role_lists_and_watches_what_the_agent_reads() -> None:
+def test_the_nodes_list_and_watch_what_the_agent_reads() -> None:
     rules = documents()["ClusterRole"]["rules"]
     granted = {
         (group, resource, verb)
@@ -63,8 +82,9 @@ def test_the_role_lists_and_watches_what_the_agent_reads() -> None:
     binding = documents()["ClusterRoleBinding"]
     assert binding["roleRef"]["name"] == documents()["ClusterRole"]["metadata"]["name"]
     assert binding["subjects"] == [
-        {"kind": "ServiceAccount", "name": "network-policies", "namespace": "kube-system"}
+        {"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": "system:nodes"}
     ]
+    assert set(documents()) == {"ClusterRole", "ClusterRoleBinding"}
 
 
 def pod(name: str, node: str, ip: str) -> core_pb2.Pod:
@@ -94,3 +114,51 @@ def test_a_node_programs_its_own_pods_and_guards_only_while_a_policy_exists() ->
     assert (
         "pod not programmed yet" in enforced and "x/here ingress: no policy allows it" in enforced
     )
+
+
+# The nodes whose routes the stand-in below was run for.
+ROUTED: list[str] = []
+
+
+class _Routes:
+    """PodRoutes' stand-in: records that it ran, then runs until cancelled as the real one."""
+
+    def __init__(self, client: object, own: str) -> None:
+        self.own = own
+
+    async def run(self) -> None:
+        ROUTED.append(self.own)
+        await asyncio.Event().wait()
+
+
+@pytest.mark.parametrize("routes", [True, False])
+def test_the_routes_run_from_the_start_whatever_the_policies_wait_for(
+    monkeypatch: pytest.MonkeyPatch, routes: bool
+) -> None:
+    """The policies' watches may be refused until the addon-manager binds their role; the node's
+    routes must not wait for that, nor run when not asked for."""
+    policies_waiting = asyncio.Event()
+
+    async def refused(client: object, args: object) -> None:
+        policies_waiting.set()
+        await asyncio.Event().wait()
+
+    monkeypatch.setattr(netpol_main, "enforce", refused)
+    monkeypatch.setattr(netpol_main, "PodRoutes", _Routes)
+    ROUTED.clear()
+    flags = ["--server=apiserver:6443", "--hostname-override=node-2"]
+    args = parse_args([*flags, "--pod-routes"] if routes else flags)
+
+    async def scenario() -> None:
+        running = asyncio.create_task(netpol_main.node_network(Client("localhost:1"), args))
+        async with asyncio.timeout(5):
+            await policies_waiting.wait()
+        # Both tasks were created together, the routes' second: its first step has run by now.
+        await asyncio.sleep(0)
+        assert not running.done()
+        running.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await running
+
+    asyncio.run(scenario())
+    assert ROUTED == (["node-2"] if routes else [])

@@ -1,8 +1,10 @@
 """Routes to the other nodes' pods, as flannel's host-gw backend programs them: for every other
 Node with a podCIDR and an InternalIP, `ip route replace <podCIDR> via <InternalIP>` on this
-machine, and the route deleted when the Node goes or moves. The nodes of the highly available
-profile run it (docker/node-entrypoint.sh, POD_ROUTES=api) with the node's own credentials, so a
-worker that joins later is reached from every node without any of them being told about it."""
+machine, and the route deleted when the Node goes or moves. Every node keeps them in its network
+agent (python -m netpol --pod-routes: docker/node-entrypoint.sh, POD_ROUTES=api) with the node's
+own credentials, so a worker that joins later is reached from every node without any of them
+being told about it; a machine that is no node, on its own (python -m adm pod-routes: the compose
+apiserver's)."""
 
 from __future__ import annotations
 
