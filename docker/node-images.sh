@@ -1,6 +1,6 @@
 # The pod images of a node (sourced by docker/node-entrypoint.sh and docker/containerd-seed.sh):
 # archives in `docker save`'s format under $IMAGES, made when the node image was built
-# (docker/node.Dockerfile, stage images; docker/image-archive.py), streamed into the runtime the
+# (docker/node.Dockerfile, stage node; docker/image-archive.py), streamed into the runtime the
 # kubelet runs pods with: containerd's k8s.io namespace at $CONTAINERD_SOCK (as `kind load
 # docker-image` does) or the inner Docker engine. The caller defines log().
 #

@@ -96,26 +96,6 @@ FROM layer-tool AS app-layer
 COPY --from=app-root /root-fs /root-fs
 RUN python3 /usr/local/bin/image-archive layer /root-fs /layers/app && rm -rf /root-fs
 
-# The images: their manifests and configs, over the layers' digests alone. busybox and the pause
-# sandbox (the same busybox, a command that exits at once on SIGTERM/SIGINT); the add-ons, one
-# image under four names: podplane/clusterdns:dev (docker/addons/cluster-dns.yaml),
-# podplane/kube-proxy:dev (docker/addons/kube-proxy.yaml), podplane/metrics-server:dev
-# (docker/addons/metrics-server.yaml) and podplane/ingress-haproxy:dev
-# (docker/addons/ingress-haproxy.yaml), whose pods name their commands.
-FROM layer-tool AS images
-COPY --from=busybox-layer /layers/busybox/diff_id /layers/busybox/
-COPY --from=components-base-layer /layers/components-base/diff_id /layers/components-base/
-COPY --from=app-layer /layers/app/diff_id /layers/app/
-RUN set -e; image() { python3 /usr/local/bin/image-archive image "$@" --layers /layers; }; \
-    image /images/pods --layer busybox --tag busybox:latest --cmd '["sh"]'; \
-    image /images/pods --layer busybox --tag podplane/pause:3.9 \
-      --cmd '["sh", "-c", "trap \"exit 0\" TERM INT; while :; do sleep 3600 & wait $!; done"]'; \
-    image /images/components --layer components-base --layer app \
-      --tag podplane/clusterdns:dev --tag podplane/ingress-haproxy:dev \
-      --tag podplane/kube-proxy:dev --tag podplane/metrics-server:dev \
-      --cmd '["python", "-m", "clusterdns"]' \
-      --env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
-
 FROM netbase AS node
 # containerd from trixie, the rest from bookworm (docker/apt/trixie.sources says why): the lists
 # fetched again with trixie's.
@@ -129,7 +109,26 @@ RUN apt-get update \
 COPY --from=busybox-layer /layers /opt/podplane/layers
 COPY --from=components-base-layer /layers /opt/podplane/layers
 COPY --from=app-layer /layers /opt/podplane/layers
-COPY --from=images /images /opt/podplane/images
+# The images: their manifests and configs, made here over the digests of the layers this image
+# holds. Not in a stage of their own from the layer stages' digests alone: BuildKit may take one
+# COPY of a stage from its cache and another from an earlier build of the same stage (a layer is
+# made again with new files' times, so a new digest), and the configs would then name layers the
+# image does not hold (containerd: "wrong diff id calculated on extraction"). busybox and the
+# pause sandbox (the same busybox, a command that exits at once on SIGTERM/SIGINT); the add-ons,
+# one image under four names: podplane/clusterdns:dev (docker/addons/cluster-dns.yaml),
+# podplane/kube-proxy:dev (docker/addons/kube-proxy.yaml), podplane/metrics-server:dev
+# (docker/addons/metrics-server.yaml) and podplane/ingress-haproxy:dev
+# (docker/addons/ingress-haproxy.yaml), whose pods name their commands.
+COPY docker/image-archive.py /usr/local/bin/image-archive
+RUN set -e; image() { python3 /usr/local/bin/image-archive image "$@" --layers /opt/podplane/layers; }; \
+    image /opt/podplane/images/pods --layer busybox --tag busybox:latest --cmd '["sh"]'; \
+    image /opt/podplane/images/pods --layer busybox --tag podplane/pause:3.9 \
+      --cmd '["sh", "-c", "trap \"exit 0\" TERM INT; while :; do sleep 3600 & wait $!; done"]'; \
+    image /opt/podplane/images/components --layer components-base --layer app \
+      --tag podplane/clusterdns:dev --tag podplane/ingress-haproxy:dev \
+      --tag podplane/kube-proxy:dev --tag podplane/metrics-server:dev \
+      --cmd '["python", "-m", "clusterdns"]' \
+      --env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 COPY docker/node-entrypoint.sh /usr/local/bin/node-entrypoint
 COPY docker/node-images.sh /usr/local/lib/podplane/node-images.sh
 COPY docker/containerd-seed.sh /usr/local/bin/containerd-seed
@@ -164,15 +163,6 @@ COPY --from=control-plane-base / /root-fs
 RUN python3 /usr/local/bin/image-archive layer /root-fs /layers/control-plane-base \
  && rm -rf /root-fs
 
-# The control plane's image, for the control-plane-node target alone.
-FROM layer-tool AS control-plane-images
-COPY --from=control-plane-base-layer /layers/control-plane-base/diff_id /layers/control-plane-base/
-COPY --from=app-layer /layers/app/diff_id /layers/app/
-RUN python3 /usr/local/bin/image-archive image /images/control-plane \
-      --layers /layers --layer control-plane-base --layer app \
-      --tag podplane/control-plane:dev --cmd '["python"]' \
-      --env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
-
 # podplane-node-cp:dev, a control-plane machine of the highly available profile
 # (docker-compose.ha.yml): a node that also carries the control plane's image,
 # podplane/control-plane:dev, which its static pods run (adm/manifests.py). A target of its own,
@@ -180,4 +170,9 @@ RUN python3 /usr/local/bin/image-archive image /images/control-plane \
 #   docker build -f docker/node.Dockerfile --target control-plane-node -t podplane-node-cp:dev .
 FROM ${CONTROL_PLANE_NODE_FROM} AS control-plane-node
 COPY --from=control-plane-base-layer /layers /opt/podplane/layers
-COPY --from=control-plane-images /images /opt/podplane/images
+# Its config over the layers this image holds (the app's is the node image's, below it), as the
+# node's are made.
+RUN python3 /usr/local/bin/image-archive image /opt/podplane/images/control-plane \
+      --layers /opt/podplane/layers --layer control-plane-base --layer app \
+      --tag podplane/control-plane:dev --cmd '["python"]' \
+      --env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
