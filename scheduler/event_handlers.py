@@ -5,6 +5,7 @@ after, for the plugins' queueing hints to say which unschedulable pods it may he
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
 
 from podplane.api.core.v1 import core_pb2
@@ -15,6 +16,7 @@ from scheduler.framework.cluster_events import PluginHint
 from scheduler.framework.runtime import DEFAULT_SCHEDULER_NAME
 
 TERMINAL_PHASES = frozenset({"Succeeded", "Failed"})
+log = logging.getLogger(__name__)
 
 
 def is_assigned(pod: core_pb2.Pod) -> bool:
@@ -112,15 +114,20 @@ class EventHandlers:
             self._event(cluster_events.ASSIGNED_POD_DELETE, pod, None)
 
     # ------------------------------------------------------------------ nodes
+    # Each logged at debug level once the cache holds it, as kube-scheduler logs them (-v=3, and
+    # -v=4 for an update).
     def on_node_add(self, node: core_pb2.Node) -> None:
         self.cache.add_node(node)
+        log.debug("Add event for node node=%s", node.metadata.name)
         self._event(cluster_events.NODE_ADD, None, node)
 
     def on_node_update(self, old: core_pb2.Node, new: core_pb2.Node) -> None:
         self.cache.update_node(new)
+        log.debug("Update event for node node=%s", new.metadata.name)
         if node_scheduling_changed(old, new):
             self._event(cluster_events.NODE_UPDATE, old, new)
 
     def on_node_delete(self, node: core_pb2.Node) -> None:
         self.cache.remove_node(node)
+        log.debug("Delete event for node node=%s", node.metadata.name)
         self._event(cluster_events.NODE_DELETE, node, None)

@@ -26,8 +26,6 @@ from podplane.client.clientset import Client
 from tests.integration.control_plane import etcd_process, running_apiserver
 from tests.support import eventually, free_port
 
-SETTLE = 0.3  # seconds: many times the apiserver's 10 ms watch batch interval
-
 ROOT = Path(__file__).resolve().parents[2]
 LEASE = "kube-scheduler"
 
@@ -53,7 +51,14 @@ async def add_node(
     memory: str = "8Gi",
     pods: int = 110,
     taints: list[dict[str, str]] | None = None,
+    seen_by: SchedulerProcess | None = None,
 ) -> Any:
+    """A Node, created and then given its capacity, as a kubelet registers one; returned once a
+    scheduler has it with its capacity, so that whatever the test writes next is decided with the
+    node (the status update follows the create within the apiserver's --watch-batch-interval, so
+    the node watch sends it a moment later, while another resource's idle watch would send at
+    once). `seen_by`: a running scheduler, whose log says its cache has the update. Without it,
+    the apiserver's watch cache has it, which a scheduler started next lists."""
     node = core_pb2.Node()
     node.metadata.name = name
     node.metadata.labels["kubernetes.io/hostname"] = name
@@ -64,10 +69,21 @@ async def add_node(
         resources.update({"cpu": cpu, "memory": memory, "pods": str(pods)})
     created.status.conditions.add(type="Ready", status="True", reason="KubeletReady")
     updated = await client.nodes.update_status(created)
-    # Both events reach the scheduler before whatever the test writes next: the status update
-    # follows the create within the apiserver's --watch-batch-interval (10 ms), so its node watch
-    # sends it a moment later, while another resource's idle watch sends at once.
-    await asyncio.sleep(SETTLE)
+    if seen_by is not None:
+        scheduler, line = seen_by, f" Update event for node node={name}\n"
+
+        async def seen() -> bool:
+            return line in scheduler.log()
+
+        await eventually(seen, 20, interval=0.02, what=f"the scheduler to log {line.strip()!r}")
+    else:
+
+        async def cached() -> bool:
+            listed, _ = await client.nodes.list_all(resource_version="0")
+            rv = updated.metadata.resource_version
+            return any((n.metadata.name, n.metadata.resource_version) == (name, rv) for n in listed)
+
+        await eventually(cached, 20, interval=0.02, what=f"{name}'s status in the watch cache")
     return updated
 
 

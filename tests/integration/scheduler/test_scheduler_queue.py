@@ -112,7 +112,7 @@ async def parked(scheduler: SchedulerProcess, ns: str, name: str) -> None:
 async def test_a_pending_pod_binds_within_seconds_of_a_node_being_added(
     cluster: Client, scheduler: SchedulerProcess
 ) -> None:
-    await add_node(cluster, "small", cpu="1")
+    await add_node(cluster, "small", cpu="1", seen_by=scheduler)
     ns = await new_namespace(cluster, "q-")
     await cluster.pods.create(pod_requesting("big", ns, "3"))
     assert await unschedulable(cluster, ns, "big") == (
@@ -125,7 +125,7 @@ async def test_a_pending_pod_binds_within_seconds_of_a_node_being_added(
     # already wakes the pod, which fails once more (no capacity yet) and is woken by the second
     # after a 2 s back-off.
     added = time.monotonic()
-    await add_node(cluster, "large", cpu="4")
+    await add_node(cluster, "large", cpu="4", seen_by=scheduler)
     await seconds_to_bind(cluster, ns, "big")
     waited = time.monotonic() - added
     print(f"\nbound {waited:.2f}s after the node was added")
@@ -136,8 +136,8 @@ async def test_a_pending_pod_binds_within_seconds_of_a_node_being_added(
 async def test_a_pending_pod_binds_within_seconds_of_a_taint_being_removed(
     cluster: Client, scheduler: SchedulerProcess
 ) -> None:
-    await add_node(cluster, "gpu", cpu="4", taints=[GPU_TAINT])
-    await add_node(cluster, "small", cpu="1")
+    await add_node(cluster, "gpu", cpu="4", taints=[GPU_TAINT], seen_by=scheduler)
+    await add_node(cluster, "small", cpu="1", seen_by=scheduler)
     ns = await new_namespace(cluster, "q-")
     await cluster.pods.create(pod_requesting("wants-room", ns, "2"))
     assert await unschedulable(cluster, ns, "wants-room") == (
@@ -161,9 +161,9 @@ async def test_a_pending_pod_binds_within_seconds_of_a_taint_being_removed(
 async def test_a_pod_that_keeps_failing_is_retried_after_1_2_4_8_then_10_seconds(
     cluster: Client, scheduler: SchedulerProcess
 ) -> None:
-    await add_node(cluster, "small", cpu="1")
+    await add_node(cluster, "small", cpu="1", seen_by=scheduler)
     # Big enough, but for a taint the pods do not tolerate.
-    await add_node(cluster, "tainted", cpu="4", taints=[GPU_TAINT])
+    await add_node(cluster, "tainted", cpu="4", taints=[GPU_TAINT], seen_by=scheduler)
     ns = await new_namespace(cluster, "q-")
     await cluster.pods.create(pod_requesting("quiet", ns, "2"))
     await unschedulable(cluster, ns, "quiet")
@@ -208,7 +208,10 @@ async def test_a_pod_that_keeps_failing_is_retried_after_1_2_4_8_then_10_seconds
 async def test_metrics_count_attempts_pending_pods_and_the_scheduling_sli(
     cluster: Client, scheduler: SchedulerProcess
 ) -> None:
-    await asyncio.gather(add_node(cluster, "a", cpu="1"), add_node(cluster, "b", cpu="1"))
+    await asyncio.gather(
+        add_node(cluster, "a", cpu="1", seen_by=scheduler),
+        add_node(cluster, "b", cpu="1", seen_by=scheduler),
+    )
     ns = await new_namespace(cluster, "q-")
     # Four fit (two 400m pods per 1-cpu node); two 2-cpu pods do not.
     await asyncio.gather(
@@ -275,7 +278,7 @@ async def test_metrics_count_attempts_pending_pods_and_the_scheduling_sli(
     assert await eventually(counted, 10, what="the metrics to count the attempts") == expected
 
     # A node with room: both big pods bind on their second attempt.
-    await add_node(cluster, "large", cpu="8")
+    await add_node(cluster, "large", cpu="8", seen_by=scheduler)
     await wait_bound(cluster, ns, 6, timeout=10)
     expected.update(scheduled=6, scheduled_durations=6, pending_unschedulable=0, sli_2=2)
     assert await eventually(counted, 10, what="the metrics to count the binds") == expected

@@ -3,6 +3,8 @@ only changes that may help wake the unschedulable pods."""
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 
 from podplane.api.core.v1 import core_pb2
@@ -128,3 +130,36 @@ async def test_deleting_a_pending_pod_wakes_nobody(handlers: EventHandlers) -> N
     handlers.on_pod_add(other)
     handlers.on_pod_delete(other)
     assert handlers.queue.where(p) == "unschedulable"
+
+
+def test_node_events_are_logged_at_debug_once_the_cache_holds_them(
+    handlers: EventHandlers, caplog: pytest.LogCaptureFixture
+) -> None:
+    """kube-scheduler's "Add/Update/Delete event for node" (-v=3, -v=4), each logged with the
+    cache already as the event left it: what an integration test waits for before it writes what
+    the scheduler must decide with the node (tests/integration/scheduler_processes.py)."""
+    seen: list[tuple[str, str | None]] = []
+
+    class Recording(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            info = handlers.cache.node_info("n1")
+            cpu = None if info is None or info.node is None else info.node.status.allocatable["cpu"]
+            seen.append((record.getMessage(), cpu))
+
+    recording = Recording(logging.DEBUG)
+    logger = logging.getLogger("scheduler.event_handlers")
+    logger.addHandler(recording)
+    try:
+        with caplog.at_level(logging.DEBUG, logger="scheduler.event_handlers"):
+            first = node("n1")
+            handlers.on_node_add(first)
+            bigger = node("n1", cpu="8")
+            handlers.on_node_update(first, bigger)
+            handlers.on_node_delete(bigger)
+    finally:
+        logger.removeHandler(recording)
+    assert seen == [
+        ("Add event for node node=n1", "4"),
+        ("Update event for node node=n1", "8"),
+        ("Delete event for node node=n1", None),
+    ]
