@@ -126,7 +126,8 @@ async def serve(args: argparse.Namespace) -> None:
     client = Client(args.server, credentials=args.credentials, agent=user_agent("netpol"))
     try:
         await run_until_signal(node_network(client, args), "netpol")
-        log.info("stopping; the rules stay in place")
+        kept = "the rules and the routes stay" if args.pod_routes else "the rules stay"
+        log.info("stopping; %s in place", kept)
     finally:
         await client.close()
 
