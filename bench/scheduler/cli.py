@@ -21,6 +21,16 @@ def _rate(value: str) -> float:
     return rate
 
 
+def _interval(value: str) -> float:
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r}: expected seconds") from None
+    if not seconds >= 0 or seconds == float("inf"):
+        raise argparse.ArgumentTypeError(f"{value!r}: expected 0 or more seconds")
+    return seconds
+
+
 def add_parser(
     sub: argparse._SubParsersAction[argparse.ArgumentParser], positive: Callable[[str], int]
 ) -> None:
@@ -109,10 +119,12 @@ def _add_result_flags(p: argparse.ArgumentParser, d: Options) -> None:
     )
     p.add_argument(
         "--lease-interval",
-        type=float,
+        type=_interval,
         default=d.lease_interval,
         help=f"seconds between a hollow node's lease renewals (default "
-        f"{d.lease_interval:g}, the kubelet's)",
+        f"{d.lease_interval:g}, the kubelet's, as kubemark's hollow nodes renew); 0: never "
+        "renewed, as scheduler_perf's nodes, which have no kubelet (not with --server: "
+        "the cluster's node lifecycle controller would find them gone)",
     )
 
 
@@ -182,6 +194,11 @@ def run(args: argparse.Namespace) -> int:
     ):
         if given and not args.server:
             raise SystemExit(f"podplane-bench scheduler: {flag} needs --server")
+    if args.server and args.lease_interval == 0:
+        raise SystemExit(
+            "podplane-bench scheduler: --lease-interval 0 needs the cluster started here (no "
+            "--server): a running cluster's node lifecycle controller taints unrenewed nodes"
+        )
     if args.nodes > MAX_NODES:
         raise SystemExit(f"podplane-bench scheduler: --nodes: at most {MAX_NODES}")
     if args.workload in FILLED_WORKLOADS:

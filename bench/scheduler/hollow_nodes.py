@@ -1,6 +1,7 @@
 """Hollow nodes for the scheduler load test (like kubemark's hollow kubelet or kwok): Node objects
 with capacity and a Ready condition, and their Leases in kube-node-lease renewed at the kubelet's
-interval by a few tasks, so the node lifecycle controller keeps them Ready. No containers run."""
+interval by a few tasks, so the node lifecycle controller keeps them Ready (an interval of 0: never
+renewed, as scheduler_perf's nodes, which no kubelet keeps). No containers run."""
 
 from __future__ import annotations
 
@@ -116,7 +117,10 @@ class HollowNodes:
         return await self.client.leases.update(update)
 
     def start_renewing(self, renewers: int = RENEWERS) -> None:
-        """Renews every lease once per interval, spread evenly over it, from `renewers` tasks."""
+        """Renews every lease once per interval, spread evenly over it, from `renewers` tasks;
+        none with an interval of 0."""
+        if self.renew_interval <= 0:
+            return
         loop = asyncio.get_running_loop()
         groups = [self.names[i::renewers] for i in range(renewers)]
         self._renewers = [loop.create_task(self._renew_loop(g)) for g in groups if g]

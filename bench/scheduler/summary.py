@@ -53,7 +53,8 @@ def summary_line(result: JSONObject) -> str:
         f"unschedulable {result['unschedulable_marked']}/{result['unschedulable_expected']}, "
         f"violations "
         f"{result['constraint_violations']}, on the cluster's own nodes "
-        f"{result['bound_to_other_nodes']}{victims}{cas}{events}{per_pod_counts(result)}; "
+        f"{result['bound_to_other_nodes']}{victims}{cas}{events}{per_pod_counts(result)}"
+        f"{_leases_text(result)}; "
         f"CPU {cpu}{probe}; load average "
         f"{' '.join(f'{v:.2f}' for v in result['host']['load_average_before'])} before; "
         f"{'complete' if result['complete'] else 'INCOMPLETE'}"
@@ -81,6 +82,20 @@ def per_pod_counts(result: JSONObject) -> str:
         else:
             text += f"; apiserver writes per pod not measured ({writes['why']})"
     return text
+
+
+def _leases_text(result: JSONObject) -> str:
+    """How the hollow nodes' leases were kept: the renewals are the apiserver's work too."""
+    interval = result.get("settings", {}).get("lease_interval")
+    if interval is None:
+        return ""
+    if interval == 0:
+        return "; node leases never renewed (scheduler_perf's nodes)"
+    return (
+        f"; node leases renewed every {interval:g} s "
+        f"({result.get('lease_renewals', 0)} renewals, {result.get('lease_renewal_errors', 0)} "
+        "failed)"
+    )
 
 
 def _targets_text(targets: Targets | None) -> str:

@@ -33,6 +33,7 @@ from scheduler.plugins.noderesources.least_allocated import (
 NAME = "NodeResourcesFit"
 _PRE_FILTER_KEY = "PreFilter" + NAME
 _PRE_SCORE_KEY = "PreScore" + NAME
+_FILTER_KEY = "Filter" + NAME
 LEAST_ALLOCATED = "LeastAllocated"
 
 
@@ -73,6 +74,38 @@ def insufficient(
         if wanted > 0 and wanted > allocatable.get(name) - requested.get(name):
             reasons.append(short_of(name))
     return reasons
+
+
+def _short_code(node: NodeInfo, wanted: tuple[int, int, int]) -> int:
+    """What a node is short of for a pod requesting `wanted` (milli-CPU, memory, ephemeral
+    storage; no scalar resources), as filter_table's bits."""
+    allocatable, requested = node.allocatable, node.requested
+    milli_cpu, memory, ephemeral_storage = wanted
+    return (
+        (len(node.pods) + 1 > allocatable.allowed_pod_number)
+        | (0 < milli_cpu and milli_cpu > allocatable.milli_cpu - requested.milli_cpu) << 1
+        | (0 < memory and memory > allocatable.memory - requested.memory) << 2
+        | (
+            0 < ephemeral_storage
+            and ephemeral_storage > allocatable.ephemeral_storage - requested.ephemeral_storage
+        )
+        << 3
+    )
+
+
+def _short_codes(table: NodeTable, rows: Ints, wanted: tuple[int, int, int]) -> Ints:
+    """_short_code of the table's `rows`, at once."""
+    milli_cpu, memory, ephemeral_storage = wanted
+    codes = (table.pod_count[rows] + 1 > table.allowed_pod_number[rows]).astype(np.int64)
+    if milli_cpu > 0:
+        free = table.allocatable_milli_cpu[rows] - table.requested_milli_cpu[rows]
+        codes |= (milli_cpu > free) << 1
+    if memory > 0:
+        codes |= (memory > table.allocatable_memory[rows] - table.requested_memory[rows]) << 2
+    if ephemeral_storage > 0:
+        free = table.allocatable_ephemeral_storage[rows] - table.requested_ephemeral_storage[rows]
+        codes |= (ephemeral_storage > free) << 3
+    return codes
 
 
 # What each bit of filter_table's code says, in insufficient_resources' order.
@@ -118,19 +151,14 @@ class NodeResourcesFit:
         request = state.read(_PRE_FILTER_KEY, Resource)
         if request is None or request.scalar:
             return None
-        short = (
-            table.pod_count + 1 > table.allowed_pod_number,
-            (request.milli_cpu > 0)
-            & (request.milli_cpu > table.allocatable_milli_cpu - table.requested_milli_cpu),
-            (request.memory > 0)
-            & (request.memory > table.allocatable_memory - table.requested_memory),
-            (request.ephemeral_storage > 0)
-            & (
-                request.ephemeral_storage
-                > table.allocatable_ephemeral_storage - table.requested_ephemeral_storage
-            ),
+        # Kept with the table, as the scores are: the pods of a workload ask for the same, and
+        # between two of them only the rows of the nodes they went to are worked out again.
+        wanted = (request.milli_cpu, request.memory, request.ephemeral_storage)
+        codes = table.derived(
+            (_FILTER_KEY, *wanted),
+            functools.partial(_short_code, wanted=wanted),
+            functools.partial(_short_codes, wanted=wanted),
         )
-        codes = short[0] | (short[1] << 1) | (short[2] << 2) | (short[3] << 3)
         passing = codes == 0
         if passing.all():
             return Verdict(passing)

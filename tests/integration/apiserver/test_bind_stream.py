@@ -12,12 +12,12 @@ import grpc
 
 from podplane.client.clientset import Client
 from podplane.client.streams import BindStream
+from scheduler.scheduler import MAX_BINDS_IN_FLIGHT as IN_FLIGHT  # as the scheduler
 from tests.integration.api_objects import pod
 from tests.support import new_namespace
 
 PODS = 240
 TAKEN = 8  # pods bound before the stream binds them: each must be refused alone
-IN_FLIGHT = 32  # as the scheduler (scheduler.MAX_BINDS_IN_FLIGHT)
 BREAK_AFTER = 60  # acknowledged binds before the proxy cuts the connections
 
 

@@ -8,10 +8,10 @@ import struct
 import subprocess
 import termios
 import time
-from typing import Any
 
 from bench.common import host_speed
 from bench.scheduler.summary import summary_line
+from tests.unit.bench.scheduler_results import scheduler_result
 from tests.unit.waiting import TIMEOUT
 
 
@@ -51,28 +51,8 @@ def test_the_sampler_probes_in_a_child_process_until_stopped() -> None:
     assert speed.stop() == []  # a second stop has nothing to give
 
 
-def _result(**extra: Any) -> dict[str, Any]:
-    return {
-        "workload": "basic",
-        "nodes": 1000,
-        "pods": 5000,
-        "throughput": {"average": 412.4, "peak": 500.0},
-        "latency": {"p50": 1.0, "p90": 2.0, "p99": 3.0},
-        "bound": 5000,
-        "unschedulable_marked": 0,
-        "unschedulable_expected": 0,
-        "constraint_violations": 0,
-        "bound_to_other_nodes": 0,
-        "etcd_ceiling": {},
-        "cpu_percent_while_scheduling": {"apiserver": 77.0},
-        "host": {"load_average_before": [0.5, 1.0, 1.5]},
-        "complete": True,
-        **extra,
-    }
-
-
 def test_a_run_summary_names_the_host_speed_it_ran_at() -> None:
-    result = _result(host_speed_while_scheduling=host_speed.summary([28.2, 41.0, 30.1]))
+    result = scheduler_result(host_speed_while_scheduling=host_speed.summary([28.2, 41.0, 30.1]))
     result["host"]["probe_before_ms"] = 27.6
     line = summary_line(result)
     assert "412 pods/s average" in line
@@ -80,4 +60,4 @@ def test_a_run_summary_names_the_host_speed_it_ran_at() -> None:
 
 
 def test_a_run_without_probes_says_nothing_of_them() -> None:
-    assert "probe" not in summary_line(_result())
+    assert "probe" not in summary_line(scheduler_result())

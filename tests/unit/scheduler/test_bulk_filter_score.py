@@ -360,3 +360,25 @@ def test_the_caches_table_follows_assumed_pods_and_node_updates() -> None:
     assert table.requested_milli_cpu.tolist() == [0, 0]
     assert table.allocatable_milli_cpu.tolist() == [8000, 4000]
     assert table.unschedulable.tolist() == [True, False]
+
+
+def test_the_fit_verdict_kept_with_the_table_follows_the_nodes_pods_go_to() -> None:
+    """NodeResourcesFit's codes are kept with the table for a request: the next pod asking the
+    same is judged on the rows rewritten since (the node the last one went to) worked out anew."""
+    cache = _cache([node("a", cpu="4"), node("b", cpu="4")], [])
+    framework = Framework(in_tree_registry(), default_profile())
+    plugin: Any = framework.plugins["NodeResourcesFit"]
+
+    def verdict(p: core_pb2.Pod) -> tuple[list[bool], list[tuple[list[bool], str]]]:
+        state = CycleState()
+        framework.run_pre_filter(state, p)
+        v = plugin.filter_table(state, p, node_table(cache.node_infos()))
+        return v.passing.tolist(), [(r.tolist(), s.message) for r, s in v.rejected]
+
+    assert verdict(pod("p1", cpu="3")) == ([True, True], [])
+    placed = pod("p1", cpu="3")
+    placed.spec.node_name = "b"
+    cache.assume_pod(placed)
+    assert verdict(pod("p2", cpu="3")) == ([True, False], [([False, True], "Insufficient cpu")])
+    cache.forget_pod(placed)
+    assert verdict(pod("p3", cpu="3")) == ([True, True], [])
