@@ -68,8 +68,18 @@ class Constraint:
 
 
 def constraints(pod: core_pb2.Pod, when_unsatisfiable: str) -> list[Constraint]:
+    """The pod's own constraints for `when_unsatisfiable`. Parsed once per distinct list (a
+    workload's pods share theirs): PreFilter and PreScore ask on every attempt."""
+    own = pod.spec.topology_spread_constraints
+    serialized = tuple(c.SerializeToString(deterministic=True) for c in own)
+    return list(_parsed(serialized, when_unsatisfiable))
+
+
+@functools.lru_cache(maxsize=1024)
+def _parsed(serialized: tuple[bytes, ...], when_unsatisfiable: str) -> tuple[Constraint, ...]:
     out = []
-    for c in pod.spec.topology_spread_constraints:
+    for data in serialized:
+        c = core_pb2.TopologySpreadConstraint.FromString(data)
         if c.when_unsatisfiable != when_unsatisfiable:
             continue
         selector = None
@@ -87,7 +97,7 @@ def constraints(pod: core_pb2.Pod, when_unsatisfiable: str) -> list[Constraint]:
                 c.label_selector.SerializeToString(deterministic=True),
             )
         )
-    return out
+    return tuple(out)
 
 
 def _selector_key(selector: LabelSelector) -> bytes:
@@ -251,23 +261,22 @@ class PodTopologySpread:
         table = node_table(state.all_nodes)
         namespace = pod.metadata.namespace
         # The nodes that count: every topology key, and the pod's required node affinity.
-        eligible = (
-            np.ones(len(table), np.bool_)
-            if any_node
-            else RequiredNodeAffinity.of(pod).matches_table(table)
-        )
+        eligible = None if any_node else RequiredNodeAffinity.of(pod).matches_table(table)
         for c in hard:
-            eligible &= table.label_codes(c.topology_key)[0] >= 0
+            has_key = table.label_codes(c.topology_key)[0] >= 0
+            eligible = has_key if eligible is None else eligible & has_key
+        assert eligible is not None  # `hard` is not empty
         for c in hard:
             codes, values = table.label_codes(c.topology_key)
             counted = table.derived(
                 (_COUNT, namespace, c.selector_key),
                 functools.partial(count_matching, c=c, namespace=namespace),
             )
-            in_domain = np.bincount(codes[eligible], minlength=len(values))
-            matching = np.bincount(
-                codes[eligible], weights=counted[eligible], minlength=len(values)
-            )
+            # The rows that do not count go to a last bin, left out: cheaper than picking out
+            # the rows that count, twice, for each constraint.
+            binned = np.where(eligible, codes, len(values))
+            in_domain = np.bincount(binned, minlength=len(values) + 1)[:-1]
+            matching = np.bincount(binned, weights=counted, minlength=len(values) + 1)[:-1]
             for code in np.flatnonzero(in_domain).tolist():
                 s.counts[(c.topology_key, values[code])] = int(matching[code])
         s.fixed = [(1 if c.selects(pod) else 0, s.min_match(c)) for c in hard]

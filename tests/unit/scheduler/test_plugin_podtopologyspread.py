@@ -380,3 +380,27 @@ def test_a_nodes_counts_follow_its_pods_as_they_come_and_go() -> None:
     assert podtopologyspread.count_matching(node, spread, namespace) == 1
     node.add_pod(PodInfo.of(terminating(web("w3"))))
     assert podtopologyspread.count_matching(node, spread, namespace) == 1
+
+
+def test_each_pods_constraints_are_its_own_though_parsed_once_per_list() -> None:
+    """Pods with the same list share one parse; a list that differs in anything (selector, skew,
+    key, when) is parsed as its own, and the answer is a list the caller may change."""
+    dns = podtopologyspread.DO_NOT_SCHEDULE
+
+    def spread(p: core_pb2.Pod, when: str = dns) -> list[Any]:
+        return [
+            (c.max_skew, c.topology_key, c.selector and c.selector.matches(WEB), c.min_domains)
+            for c in podtopologyspread.constraints(p, when)
+        ]
+
+    first = spread(pt.with_spread(web("a"), match=WEB))
+    assert first == spread(pt.with_spread(web("b"), match=WEB)) == [(1, "zone", True, 1)]
+    assert spread(pt.with_spread(web("c"), match={"app": "db"})) == [(1, "zone", False, 1)]
+    assert spread(pt.with_spread(web("d"), match=WEB, max_skew=2, key="rack")) == [
+        (2, "rack", True, 1)
+    ]
+    assert spread(pt.with_spread(web("e"), match=WEB, when="ScheduleAnyway")) == []
+    assert spread(pt.with_spread(web("f"), match=WEB, when="ScheduleAnyway"), "ScheduleAnyway")
+    got = podtopologyspread.constraints(pt.with_spread(web("g"), match=WEB), dns)
+    got.clear()
+    assert spread(pt.with_spread(web("h"), match=WEB)) == first
