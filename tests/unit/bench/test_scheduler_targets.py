@@ -6,6 +6,7 @@ import pytest
 
 from bench.scheduler.summary import summary_line
 from bench.scheduler.targets import clusterloader2, scheduler_perf
+from tests.unit.bench.scheduler_results import scheduler_result
 
 
 def test_clusterloader2_takes_every_second_and_ranks_as_its_gather() -> None:
@@ -53,26 +54,16 @@ def test_no_binds_meets_neither() -> None:
 
 def test_a_run_summary_gives_each_harness_verdict() -> None:
     per_second = [0, 50, 420, 390, 380, 9]
-    result = {
-        "workload": "basic",
-        "nodes": 1000,
-        "pods": 1249,
-        "throughput": {"average": 310.0, "peak": 420.0},
-        "targets": {
+    result = scheduler_result(
+        pods=1249,
+        throughput={"average": 310.0, "peak": 420.0},
+        targets={
             "clusterloader2": clusterloader2(per_second),
             "scheduler_perf": scheduler_perf(per_second),
         },
-        "latency": {"p50": 1.0, "p90": 2.0, "p99": 3.0},
-        "bound": 1249,
-        "unschedulable_marked": 0,
-        "unschedulable_expected": 0,
-        "constraint_violations": 0,
-        "bound_to_other_nodes": 0,
-        "etcd_ceiling": {},
-        "cpu_percent_while_scheduling": {"apiserver": 80.0},
-        "host": {"load_average_before": [0.5, 1.0, 1.5]},
-        "complete": True,
-    }
+        bound=1249,
+        cpu_percent_while_scheduling={"apiserver": 80.0},
+    )
     line = summary_line(result)
     assert (
         "clusterloader2 best second 420 (>= 400: met), scheduler_perf average 397 (> 680: not met)"
@@ -80,24 +71,14 @@ def test_a_run_summary_gives_each_harness_verdict() -> None:
 
 
 def test_a_run_summary_gives_the_cpu_each_pod_cost_and_the_events_written() -> None:
-    result = {
-        "workload": "basic",
-        "nodes": 1000,
-        "pods": 100,
-        "throughput": {"average": 310.0, "peak": 420.0},
-        "latency": {"p50": 1.0, "p90": 2.0, "p99": 3.0},
-        "bound": 100,
-        "unschedulable_marked": 0,
-        "unschedulable_expected": 0,
-        "constraint_violations": 0,
-        "bound_to_other_nodes": 0,
-        "etcd_ceiling": {},
-        "scheduled_events": 97,
-        "cpu_percent_while_scheduling": {"apiserver": 80.0, "scheduler": 60.0},
-        "cpu_ms_per_pod": {"apiserver": 1.234, "scheduler": 0.9},
-        "host": {"load_average_before": [0.5, 1.0, 1.5]},
-        "complete": True,
-    }
+    result = scheduler_result(
+        pods=100,
+        throughput={"average": 310.0, "peak": 420.0},
+        bound=100,
+        scheduled_events=97,
+        cpu_percent_while_scheduling={"apiserver": 80.0, "scheduler": 60.0},
+        cpu_ms_per_pod={"apiserver": 1.234, "scheduler": 0.9},
+    )
     line = summary_line(result)
     assert "; Scheduled events 97;" in line
     assert "CPU apiserver 80%, scheduler 60% (per pod, ms: apiserver 1.23, scheduler 0.90)" in line
