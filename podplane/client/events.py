@@ -18,7 +18,6 @@ import math
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Coroutine, Hashable
-from datetime import UTC, datetime
 from typing import Protocol
 
 from google.protobuf.message import Message
@@ -113,8 +112,6 @@ class EventRecorder:
         self.finish_time = finish_time
         self._series = SeriesCache()
         self._series_keeper: asyncio.Task[None] | None = None
-        # The last second stamped on an event, and its text: formatted once a second.
-        self._stamp: tuple[int, str] = (-1, "")
 
     def record(
         self, obj: Message, type_: str, reason: str, message: str, *, action: str = ""
@@ -295,12 +292,7 @@ class EventRecorder:
             return None
 
     def _now(self) -> str:
-        """timeutil.now(), formatted once a second: a busy recorder stamps hundreds of events a
-        second."""
-        second = int(time.time())
-        if second != self._stamp[0]:
-            self._stamp = (second, timeutil.format_time(datetime.fromtimestamp(second, UTC)))
-        return self._stamp[1]
+        return timeutil.now()
 
     def _new_event(
         self, obj: Message, type_: str, reason: str, message: str, action: str

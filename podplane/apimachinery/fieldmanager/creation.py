@@ -29,11 +29,12 @@ MEMO_SIZE = 256
 
 @dataclass(frozen=True, slots=True)
 class Keyed:
-    """A top-level field's value, named by a key that determines it (equal keys, equal
-    values): `encode` gives the value when its text is not memoised, and may raise."""
+    """A top-level field's value, named by a key that determines its text (equal keys, equal
+    texts): `encode` gives the value when its text is not memoised (None: the `encode_field`
+    given to CreateRecorder.entries does), and may raise."""
 
     key: Hashable
-    encode: Callable[[], JSONValue]
+    encode: Callable[[], JSONValue] | None = None
 
 
 class CreateRecorder:
@@ -50,10 +51,15 @@ class CreateRecorder:
         """How many fields' texts are memoised (at most memo_size)."""
         return len(self._memo)
 
-    def entries(self, obj: JSONObject, manager: str) -> list[meta_pb2.ManagedFieldsEntry]:
+    def entries(
+        self,
+        obj: JSONObject,
+        manager: str,
+        encode_field: Callable[[str], JSONValue] | None = None,
+    ) -> list[meta_pb2.ManagedFieldsEntry]:
         """The managed fields FieldManager.update(None, obj, (), (), manager) gives, for `obj`
-        with Keyed values in place of some top-level fields' (the exceptions their `encode`
-        raises propagate)."""
+        with Keyed values in place of some top-level fields' (the exceptions their `encode`,
+        or `encode_field` given a field's name for a Keyed without one, raise propagate)."""
         memo = self._memo
         texts: dict[str, str] = {}
         rest: JSONObject = {}
@@ -68,7 +74,11 @@ class CreateRecorder:
             memo_key = (name, value.key)
             text = memo.get(memo_key)
             if text is None:  # walked with the rest, then remembered
-                rest[name] = value.encode()
+                if value.encode is not None:
+                    rest[name] = value.encode()
+                else:
+                    assert encode_field is not None, "a Keyed without encode needs encode_field"
+                    rest[name] = encode_field(name)
                 missed.append(memo_key)
             else:
                 memo.move_to_end(memo_key)

@@ -11,7 +11,6 @@ message, or a custom resource's own), managed fields the API's ManagedFieldsEntr
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Mapping, Sequence
 
 from podplane.api.meta.v1 import meta_pb2
@@ -60,17 +59,9 @@ STRIPPED = FieldSet.of(
 _CURRENT_OPERATION = ManagerKey("current-operation", UPDATE)
 
 
-_last_second: list[tuple[int, str]] = [(0, "")]
-
-
 def now() -> str:
-    """The time a manager's entry is stamped with: now, to the second (formatted once a
-    second, not on every write)."""
-    second = int(time.time())
-    cached = _last_second[0]
-    if cached[0] != second:
-        cached = _last_second[0] = (second, timeutil.now())
-    return cached[1]
+    """The time a manager's entry is stamped with: now, to the second."""
+    return timeutil.now()
 
 
 class BadRequest(ValueError):

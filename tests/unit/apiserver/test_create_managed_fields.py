@@ -24,6 +24,7 @@ from bench.scheduler.workloads import bench_pod
 from podplane.api.apiextensions.v1.custom_objects_pb2 import CustomObject
 from podplane.api.core.v1 import core_pb2
 from podplane.apimachinery import codec, manifest, resources
+from podplane.apimachinery.fieldmanager.creation import CreateRecorder
 from podplane.apimachinery.fieldmanager.openapi_schema import custom_resource_type
 from podplane.apimachinery.resources import Resource
 from tests.fuzz import grpc_mutate, samples
@@ -195,6 +196,11 @@ def pods() -> list[tuple[Message, Manager]]:
         (with_status, NOBODY),
         (pod("web-4", TEMPLATE_SPEC, ownerReferences=owned_by("web-5d8f")), NOBODY),
         (pod("minimal", {"containers": [{"name": "c", "image": "x"}]}), KUBECTL),
+        # web-1's metadata but its name (remembered), then one label's value changed, then
+        # one more label.
+        (pod("web-5", TEMPLATE_SPEC, labels={"app": "web", "tier": "a"}), NAMED),
+        (pod("web-6", TEMPLATE_SPEC, labels={"app": "web", "tier": "b"}), NAMED),
+        (pod("web-7", TEMPLATE_SPEC, labels={"app": "web", "tier": "a", "x": "y"}), NAMED),
     ]
 
 
@@ -282,8 +288,36 @@ def test_events_record_what_the_general_path_records() -> None:
         ),
         (event("web-4.17d", source={}), NOBODY),
         (event("web-5.17e"), NAMED),
+        # What the empty Event has (involvedObject {}, reportingComponent ""), given empty
+        # after those given set: not owned, though owned whole when set.
+        (event("web-6.17f", involvedObject={}, reportingComponent="", type=""), NAMED),
+        (event("web-7.180", count=0, message=""), NAMED),
     ]
     assert_alike(lambda: fresh(resources.EVENT), objects)
+
+
+def test_a_part_is_remembered_by_what_managers_own_of_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The metadata by what is left of it without the name, uid and the rest no manager owns,
+    the fields owned whole by the field alone: after a first event, events that differ only
+    there (a scheduler's Scheduled events) are recorded without walking any part again, and
+    their entries are the general path's."""
+    walked: list[list[str]] = []
+    texts = CreateRecorder._texts
+
+    def counting(self: CreateRecorder, part: dict[str, Any]) -> dict[str, str]:
+        walked.append(sorted(part))
+        return texts(self, part)
+
+    monkeypatch.setattr(CreateRecorder, "_texts", counting)
+    made = [event("web-1.17a")] + [
+        event(f"other-{i}.18{i}", message=f"assigned to node-{i}") for i in range(3)
+    ]
+    fields = fresh(resources.EVENT)
+    for e in copy.deepcopy(made):
+        fields.created(e, NAMED)
+    assert len(walked) == 1
+    assert "metadata" in walked[0] and "involvedObject" in walked[0]
+    assert_alike(lambda: fresh(resources.EVENT), [(e, NAMED) for e in made])
 
 
 def test_a_field_holding_text_that_is_not_json_records_nothing() -> None:
