@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 from apiserver import errors
 from apiserver.admission.attributes import CREATE, UPDATE, Attributes
-from apiserver.admission.interfaces import Handler
+from apiserver.admission.interfaces import Handler, Scope
 from apiserver.auth.user import MASTERS_GROUP, UserInfo
 from podplane.api.certificates.v1 import certificates_pb2
 from podplane.apimachinery import pem, resources
@@ -44,6 +44,8 @@ def _forbidden(csr: CSR, reason: str) -> errors.APIError:
 class CertificateApproval(Handler):
     """Validating only, of updates of the approval subresource."""
 
+    validate_scope = Scope((CSR,), subresources=True)
+
     def __init__(self, may: AuthorizeSigner) -> None:
         super().__init__(UPDATE)
         self.may = may
@@ -62,6 +64,8 @@ class CertificateApproval(Handler):
 
 class CertificateSigning(Handler):
     """Validating only, of updates of the status subresource."""
+
+    validate_scope = Scope((CSR,), subresources=True)
 
     def __init__(self, may: AuthorizeSigner) -> None:
         super().__init__(UPDATE)
@@ -85,6 +89,8 @@ class CertificateSigning(Handler):
 class CertificateSubjectRestriction(Handler):
     """A kube-apiserver-client certificate for the system:masters group would be a cluster
     admin's credential no RBAC can take away: refused at creation. Validating only."""
+
+    validate_scope = Scope((CSR,))
 
     def __init__(self) -> None:
         super().__init__(CREATE)

@@ -8,7 +8,7 @@ Updates are not looked at."""
 from __future__ import annotations
 
 from apiserver.admission.attributes import CREATE, Attributes
-from apiserver.admission.interfaces import Handler
+from apiserver.admission.interfaces import Handler, Scope
 from apiserver.admission.lookups import ClusterObjects
 from podplane.api.networking.v1 import networking_pb2
 from podplane.apimachinery import networking
@@ -18,6 +18,8 @@ NAME = "DefaultIngressClass"
 
 class DefaultIngressClass(Handler):
     """Mutating only, of Ingress creates."""
+
+    admit_scope = Scope((networking_pb2.Ingress,))
 
     def __init__(self, classes: ClusterObjects[networking_pb2.IngressClass]) -> None:
         super().__init__(CREATE)

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from apiserver.admission.attributes import CREATE, Attributes
-from apiserver.admission.interfaces import Handler
+from apiserver.admission.interfaces import Handler, Scope
 from podplane.api.core.v1 import core_pb2
 from podplane.api.storage.v1 import storage_pb2
 from podplane.volume import helpers
@@ -19,6 +19,8 @@ StorageClasses = Callable[[], Iterable[storage_pb2.StorageClass]]
 
 class DefaultStorageClass(Handler):
     """Mutating only, of claim creates."""
+
+    admit_scope = Scope((core_pb2.PersistentVolumeClaim,))
 
     def __init__(self, classes: StorageClasses) -> None:
         super().__init__(CREATE)

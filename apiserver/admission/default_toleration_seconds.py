@@ -6,7 +6,7 @@ these two."""
 from __future__ import annotations
 
 from apiserver.admission.attributes import CREATE, UPDATE, Attributes
-from apiserver.admission.interfaces import Handler
+from apiserver.admission.interfaces import Handler, Scope
 from apiserver.defaulting import pod as pod_defaulting
 from podplane.api.core.v1 import core_pb2
 
@@ -14,6 +14,8 @@ NAME = "DefaultTolerationSeconds"
 
 
 class DefaultTolerationSeconds(Handler):
+    admit_scope = Scope((core_pb2.Pod,))
+
     def __init__(self) -> None:
         super().__init__(CREATE, UPDATE)
 

@@ -7,9 +7,28 @@ strategy's validation, every plugin's `validate` after it, before the write."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
+from google.protobuf.message import Message
+
 from apiserver.admission.attributes import Attributes, Operation
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What one phase of a plugin acts on, when the plugin says (its `admit_scope` or
+    `validate_scope`): objects of these types, through a subresource only with `subresources`.
+    The chain does not call that phase for anything else: the plugin's own first check,
+    `if attrs.subresource or not isinstance(attrs.object, Pod): return`, made once per kind of
+    request instead of a call each (a Scheduled event passed a dozen pod and volume plugins,
+    each a coroutine of its own)."""
+
+    types: tuple[type[Message], ...]
+    subresources: bool = False
+
+    def covers(self, kind: type, subresource: bool) -> bool:
+        return issubclass(kind, self.types) and (self.subresources or not subresource)
 
 
 @runtime_checkable

@@ -14,7 +14,7 @@ from decimal import Decimal
 
 from apiserver import errors
 from apiserver.admission.attributes import CREATE, UPDATE, Attributes, refused_name
-from apiserver.admission.interfaces import Handler
+from apiserver.admission.interfaces import Handler, Scope
 from apiserver.objects import object_meta
 from podplane.api.core.v1 import core_pb2, quota_pb2
 from podplane.apimachinery import quantity
@@ -184,6 +184,10 @@ def apply_defaults(lr: quota_pb2.LimitRange, pod: core_pb2.Pod) -> None:
 
 
 class LimitRanger(Handler):
+    # Pods and claims (_supports), through the main resource.
+    admit_scope = Scope((core_pb2.Pod,))
+    validate_scope = Scope((core_pb2.Pod, core_pb2.PersistentVolumeClaim))
+
     def __init__(self, cached: LimitRanges, stored: StoredLimitRanges) -> None:
         super().__init__(CREATE, UPDATE)
         self.cached, self.stored = cached, stored

@@ -16,7 +16,7 @@ from apiserver import errors
 from apiserver.admission import pod_security_baseline as baseline
 from apiserver.admission import pod_security_restricted as restricted
 from apiserver.admission.attributes import CREATE, UPDATE, Attributes
-from apiserver.admission.interfaces import Handler
+from apiserver.admission.interfaces import Handler, Scope
 from podplane.api.core.v1 import core_pb2
 
 ENFORCE_LABEL = "pod-security.kubernetes.io/enforce"
@@ -51,6 +51,9 @@ def enforced_level(labels: dict[str, str]) -> tuple[str, str]:
 
 class PodSecurity(Handler):
     """Validating only: pods created, and pods whose ephemeral containers are updated."""
+
+    # Through pods/ephemeralcontainers too.
+    validate_scope = Scope((core_pb2.Pod,), subresources=True)
 
     def __init__(self, namespace_labels: NamespaceLabels) -> None:
         super().__init__(CREATE, UPDATE)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from apiserver import errors
 from apiserver.admission.attributes import CREATE, UPDATE, Attributes, refused_name
-from apiserver.admission.interfaces import Handler
+from apiserver.admission.interfaces import Handler, Scope
 from apiserver.admission.lookups import ClusterObjects
 from podplane.api.core.v1 import core_pb2
 from podplane.api.scheduling.v1 import scheduling_pb2
@@ -55,6 +55,9 @@ def keep_admitted_priority(new: core_pb2.Pod, old: core_pb2.Pod) -> None:
 class PriorityAdmission(Handler):
     """Mutating (a pod's priority from its class, on create) and validating (one default
     PriorityClass, on create and update)."""
+
+    admit_scope = Scope((core_pb2.Pod,))
+    validate_scope = Scope((scheduling_pb2.PriorityClass,))
 
     def __init__(self, classes: ClusterObjects[scheduling_pb2.PriorityClass]) -> None:
         super().__init__(CREATE, UPDATE)

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 
 from apiserver import errors
 from apiserver.admission.attributes import CREATE, Attributes, refused_name
-from apiserver.admission.interfaces import Handler
+from apiserver.admission.interfaces import Handler, Scope
 from apiserver.admission.lookups import ClusterObjects
 from apiserver.admission.tolerations import merge_tolerations
 from apiserver.validation.fields import go_quote
@@ -78,6 +78,8 @@ class RuntimeClassAdmission(Handler):
     """Mutating (the class's overhead and scheduling set) and validating (the overhead checked
     against the class's), of pod creates; both halves look the class up, as Kubernetes'
     prepareObjects does."""
+
+    admit_scope = validate_scope = Scope((core_pb2.Pod,))
 
     def __init__(self, classes: ClusterObjects[node_pb2.RuntimeClass]) -> None:
         super().__init__(CREATE)

@@ -19,7 +19,7 @@ from typing import Protocol
 
 from apiserver import errors
 from apiserver.admission.attributes import CREATE, Attributes, refused_name
-from apiserver.admission.interfaces import Handler
+from apiserver.admission.interfaces import Handler, Scope
 from apiserver.auth.node_authorizer import secret_names
 from apiserver.validation.pod import MIRROR_POD_ANNOTATION
 from podplane.api.core.v1 import core_pb2
@@ -123,6 +123,8 @@ class ServiceAccountAdmission(Handler):
     """Mutating and validating, of pod creates (Kubernetes' plugin also validates the secrets an
     ephemeral container's update references, for accounts that enforce mountable secrets, which
     podplane's accounts do not)."""
+
+    admit_scope = validate_scope = Scope((core_pb2.Pod,))
 
     def __init__(
         self,

@@ -7,13 +7,15 @@ the claim, or while the volume is bound, only marks it; the protection controlle
 from __future__ import annotations
 
 from apiserver.admission.attributes import CREATE, Attributes
-from apiserver.admission.interfaces import Handler
+from apiserver.admission.interfaces import Handler, Scope
 from podplane.api.core.v1 import core_pb2
 from podplane.volume import constants
 
 
 class StorageObjectInUseProtection(Handler):
     """Mutating only, of claim and volume creates."""
+
+    admit_scope = Scope((core_pb2.PersistentVolumeClaim, core_pb2.PersistentVolume))
 
     def __init__(self) -> None:
         super().__init__(CREATE)
