@@ -77,7 +77,8 @@ async def create(store: StoreBase[T], obj: T, *, dry_run: bool, manager: Manager
         if attempt == 0 and store.admission is not None:
             # Named as generated (rest.AdmissionToValidateObjectFunc: "in case the generated
             # name is populated").
-            await store.admission.validate(replace(attrs, name=meta.name))
+            named = attrs if attrs.name == meta.name else replace(attrs, name=meta.name)
+            await store.admission.validate(named)
         key = store.key(meta.namespace, meta.name)
         if dry_run:
             if await _dry_run(store, key, obj):
