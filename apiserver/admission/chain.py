@@ -6,11 +6,14 @@ by its operation, the type of its object and whether it goes through a subresour
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from apiserver.admission.attributes import Attributes, Operation
 from apiserver.admission.interfaces import MutationInterface, Plugin, Scope, ValidationInterface
 
 # A kind of request, as the plugins' scopes tell them apart.
 _Kind = tuple[Operation, type, bool]
+P = TypeVar("P", MutationInterface, ValidationInterface)
 
 
 class AdmissionChain:
@@ -26,24 +29,23 @@ class AdmissionChain:
         return any(p.handles(operation) for p in self.plugins)
 
     async def admit(self, attrs: Attributes) -> None:
-        kind = _kind(attrs)
-        plugins = self._admitting.get(kind)
-        if plugins is None:
-            plugins = self._admitting[kind] = tuple(
-                p for p in self.mutating if _calls(p, getattr(p, "admit_scope", None), kind)
-            )
-        for p in plugins:
+        for p in _called(self._admitting, self.mutating, "admit_scope", attrs):
             await p.admit(attrs)
 
     async def validate(self, attrs: Attributes) -> None:
-        kind = _kind(attrs)
-        plugins = self._validating.get(kind)
-        if plugins is None:
-            plugins = self._validating[kind] = tuple(
-                p for p in self.validating if _calls(p, getattr(p, "validate_scope", None), kind)
-            )
-        for p in plugins:
+        for p in _called(self._validating, self.validating, "validate_scope", attrs):
             await p.validate(attrs)
+
+
+def _called(
+    chosen: dict[_Kind, tuple[P, ...]], plugins: tuple[P, ...], scope: str, attrs: Attributes
+) -> tuple[P, ...]:
+    """The plugins of a phase a request calls, in order, worked out once per kind of request."""
+    kind = _kind(attrs)
+    found = chosen.get(kind)
+    if found is None:
+        found = chosen[kind] = tuple(p for p in plugins if _calls(p, getattr(p, scope, None), kind))
+    return found
 
 
 def _kind(attrs: Attributes) -> _Kind:
