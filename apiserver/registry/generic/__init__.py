@@ -15,6 +15,7 @@ part does:
   a grace period or finalizers hold (deletion.py: which, and when an object marked so is
   removed);
 - options.py: the options of lists, deletes and patches;
-- managed_fields.py: metadata.managedFields, kept on every create and update;
+- managed_fields.py: metadata.managedFields, kept on every create and update (create_keys.py:
+  what a create's fields are remembered by, so that a part seen before is not walked again);
 - claims.py: the keys an object's write claims and releases in the same transaction (a
   Service's cluster IPs and node ports)."""

@@ -35,25 +35,24 @@ UNKNOWN = "unknown"
 # The manager whose applies keep the client-side apply annotation in step (kubectl's default).
 KUBECTL = "kubectl"
 
-# Fields no manager owns: the object's identity and what the server keeps (stripmeta.go).
+# The metadata no manager owns: the object's identity and what the server keeps.
+STRIPPED_METADATA = (
+    "name",
+    "namespace",
+    "creationTimestamp",
+    "selfLink",
+    "uid",
+    "clusterName",
+    "generation",
+    "managedFields",
+    "resourceVersion",
+)
+# Fields no manager owns (stripmeta.go).
 STRIPPED = FieldSet.of(
     make_path("apiVersion"),
     make_path("kind"),
     make_path("metadata"),
-    *(
-        make_path("metadata", name)
-        for name in (
-            "name",
-            "namespace",
-            "creationTimestamp",
-            "selfLink",
-            "uid",
-            "clusterName",
-            "generation",
-            "managedFields",
-            "resourceVersion",
-        )
-    ),
+    *(make_path("metadata", name) for name in STRIPPED_METADATA),
 )
 # Who an update's changes are first recorded for, before they are merged into its manager.
 _CURRENT_OPERATION = ManagerKey("current-operation", UPDATE)
