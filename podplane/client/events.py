@@ -285,19 +285,16 @@ class EventRecorder:
         event = core_pb2.Event()
         event.CopyFrom(previous)
         event.count = max(event.count, 1) + 1
-        event.last_timestamp = self._now()
+        event.last_timestamp = timeutil.now()
         try:
             return await self._client.events.update(event)
         except Exception:  # noqa: BLE001 - gone or changed: write a new one instead
             return None
 
-    def _now(self) -> str:
-        return timeutil.now()
-
     def _new_event(
         self, obj: Message, type_: str, reason: str, message: str, action: str
     ) -> core_pb2.Event:
-        now = self._now()
+        now = timeutil.now()
         return core_pb2.Event(
             metadata=_event_meta(obj),
             involved_object=_reference(obj),
