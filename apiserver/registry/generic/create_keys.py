@@ -47,6 +47,7 @@ class CreateKeys:
         # their value is not the empty one.
         self._whole_keyed = {f.number: _WHOLE for f in whole if f.json_name not in manager.empty}
         self._whole_in_empty = [f for f in whole if f.json_name in manager.empty]
+        self._in_empty = frozenset(manager.empty)
         meta = descriptor.fields_by_name.get("metadata")
         # A custom resource's is the same ObjectMeta.
         self._metadata = (
@@ -59,11 +60,16 @@ class CreateKeys:
         """The object's top-level fields for CreateRecorder.entries, Keyed where a key names
         them; raises ValueError as codec.encode does."""
         keyed: dict[int, object] = {}
+        empty_ones = []
         for f in self._keyed:
             if obj.HasField(f.name):
                 value = getattr(obj, f.name)
                 key = value.SerializeToString(deterministic=True)
                 keyed[f.number] = Keyed(key, functools.partial(_encode_part, value))
+            elif f.json_name in self._in_empty:
+                # Not set, written as the empty object has it (an event's source, {}, which
+                # the scheduler's events.k8s.io-style events leave out): it adds nothing.
+                empty_ones.append(f.json_name)
         meta = self._metadata
         if meta is not None:
             keyed[meta.number] = Keyed(_metadata_key(getattr(obj, meta.name)))
@@ -71,7 +77,6 @@ class CreateKeys:
         # owned whole when not empty, and add nothing when written as the empty object has
         # them (not set); set but empty, they are compared as they are.
         keyed.update(self._whole_keyed)
-        empty_ones = []
         for f in self._whole_in_empty:
             if _not_empty(obj, f):
                 keyed[f.number] = _WHOLE

@@ -296,11 +296,25 @@ def test_events_record_what_the_general_path_records() -> None:
     assert_alike(lambda: fresh(resources.EVENT), objects)
 
 
-def test_a_part_is_remembered_by_what_managers_own_of_it(monkeypatch: pytest.MonkeyPatch) -> None:
+# The event a scheduler sends (client-go's tools/events, as kube-scheduler's): no source, no
+# first and last timestamps or count (the core Event still writes its source as {}).
+_SCHEDULERS = {
+    "source": None,
+    "firstTimestamp": None,
+    "lastTimestamp": None,
+    "count": None,
+    "eventTime": "2024-05-01T10:00:00.123456Z",
+}
+
+
+@pytest.mark.parametrize("shape", [{}, _SCHEDULERS], ids=["core", "events.k8s.io"])
+def test_a_part_is_remembered_by_what_managers_own_of_it(
+    monkeypatch: pytest.MonkeyPatch, shape: dict[str, Any]
+) -> None:
     """The metadata by what is left of it without the name, uid and the rest no manager owns,
-    the fields owned whole by the field alone: after a first event, events that differ only
-    there (a scheduler's Scheduled events) are recorded without walking any part again, and
-    their entries are the general path's."""
+    the fields owned whole by the field alone, a message not set by nothing: after a first
+    event, events that differ only there (a scheduler's Scheduled events) are recorded without
+    walking any part again, and their entries are the general path's."""
     walked: list[list[str]] = []
     texts = CreateRecorder._texts
 
@@ -309,9 +323,11 @@ def test_a_part_is_remembered_by_what_managers_own_of_it(monkeypatch: pytest.Mon
         return texts(self, part)
 
     monkeypatch.setattr(CreateRecorder, "_texts", counting)
-    made = [event("web-1.17a")] + [
-        event(f"other-{i}.18{i}", message=f"assigned to node-{i}") for i in range(3)
+    made = [event("web-1.17a", **shape)] + [
+        event(f"other-{i}.18{i}", message=f"assigned to node-{i}", **shape) for i in range(3)
     ]
+    # Not set in the scheduler's, yet written: the JSON the general path walks has it.
+    assert made[0].HasField("source") is not shape and "source" in codec.encode(made[0])
     fields = fresh(resources.EVENT)
     for e in copy.deepcopy(made):
         fields.created(e, NAMED)
