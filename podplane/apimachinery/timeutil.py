@@ -2,28 +2,46 @@
 
 from __future__ import annotations
 
+import math
 import time
 from datetime import UTC, datetime
 
-# The last second now() formatted, and its text: a busy apiserver stamps thousands of objects
-# and managed-fields entries a second, and formatting one took a few microseconds each time.
+# The last second formatted, and its text without the "Z": a busy apiserver stamps thousands of
+# objects and managed-fields entries a second, a scheduler its events, and formatting one took a
+# few microseconds each time.
 _stamp: tuple[int, str] = (-1, "")
 
 
-def now() -> str:
-    """The current time in UTC with second precision, e.g. 2026-11-21T15:04:05Z (formatted
-    once a second)."""
+def _second(second: int) -> str:
+    """2026-11-21T15:04:05 for that second since the epoch (formatted once a second)."""
     global _stamp
-    second = int(time.time())
     stamp = _stamp
     if stamp[0] != second:
-        stamp = _stamp = (second, format_time(datetime.fromtimestamp(second, UTC)))
+        text = datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%S")
+        stamp = _stamp = (second, text)
     return stamp[1]
+
+
+def now() -> str:
+    """The current time in UTC with second precision, e.g. 2026-11-21T15:04:05Z."""
+    return _second(int(time.time())) + "Z"
 
 
 def now_micro() -> str:
     """The current time with microseconds (Kubernetes' MicroTime, used by leases and events)."""
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return micro_time(time.time())
+
+
+def micro_time(seconds: float) -> str:
+    """A time in seconds since the epoch as a MicroTime, e.g. 2026-11-21T15:04:05.000123Z,
+    rounded to the microsecond as datetime.fromtimestamp rounds it."""
+    frac, whole = math.modf(seconds)
+    micro = round(frac * 1e6)
+    if micro >= 1_000_000:
+        whole, micro = whole + 1, micro - 1_000_000
+    elif micro < 0:
+        whole, micro = whole - 1, micro + 1_000_000
+    return f"{_second(int(whole))}.{micro:06d}Z"
 
 
 def format_time(t: datetime) -> str:

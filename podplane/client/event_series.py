@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from podplane.api.core.v1 import core_pb2
+from podplane.apimachinery import timeutil
 
 # client-go tools/events (event_broadcaster.go, unchanged since 2018 and in 1.31): a series
 # unobserved for finishTime (6 min) is written a last time and forgotten, checked every
@@ -65,14 +65,14 @@ class SeriesCache:
         `new_event` makes the event of a first occurrence, given its eventTime."""
         known = self._series.get(key)
         if known is None:
-            event = new_event(_micro_time(now))
+            event = new_event(timeutil.micro_time(now))
             self._series[key] = _Series(event, now, written=1)
             return _copy(event)
         first_repeat = not known.event.HasField("series")
         known.observed = now
         series = known.event.series
         series.count = 2 if first_repeat else series.count + 1
-        series.last_observed_time = _micro_time(now)
+        series.last_observed_time = timeutil.micro_time(now)
         return _copy(known.event) if first_repeat else None
 
     def event(self, key: SeriesKey) -> core_pb2.Event:
@@ -112,8 +112,3 @@ def _copy(event: core_pb2.Event) -> core_pb2.Event:
     out = core_pb2.Event()
     out.CopyFrom(event)
     return out
-
-
-def _micro_time(seconds: float) -> str:
-    """Kubernetes' MicroTime (eventTime, series.lastObservedTime)."""
-    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")

@@ -5,7 +5,6 @@ a dry run does all but the write."""
 from __future__ import annotations
 
 import secrets
-import uuid
 from dataclasses import replace
 
 from apiserver import errors
@@ -15,7 +14,7 @@ from apiserver.registry.generic.base import StoreBase
 from apiserver.registry.generic.claims import CLAIMS_CONTENDED, MAX_CLAIM_ATTEMPTS, Allocator
 from apiserver.registry.generic.codec import set_type
 from apiserver.registry.generic.managed_fields import Manager
-from podplane.apimachinery import timeutil
+from podplane.apimachinery import timeutil, uid
 
 _NAME_CHARS = "bcdfghjklmnpqrstvwxz2456789"  # Kubernetes' generateName alphabet
 # How many names a generateName create tries before it answers AlreadyExists.
@@ -38,7 +37,7 @@ def prepare_for_create(store: StoreBase[T], obj: T) -> None:
     """The server's fields of a new object and the strategy's preparation (Kubernetes'
     rest.BeforeCreate, after mutating admission and before validation)."""
     meta = object_meta(obj)
-    meta.uid = str(uuid.uuid4())
+    meta.uid = uid.new()
     meta.creation_timestamp = timeutil.now()
     meta.resource_version = ""
     meta.generation = 1
