@@ -4,10 +4,14 @@ CreateRecorder walks a part only the first time it is seen: the granular message
 of it (the name, uid and the rest stripped: the pods of a ReplicaSet, a scheduler's events), and
 the fields owned whole (an event's reason, message and involvedObject) by the field alone, whose
 part is one member whatever value differs from the empty object's. A field that may hold JSON
-text (a RawExtension) is not left unencoded: a create whose text is not JSON records nothing."""
+text (a RawExtension) is not left unencoded: a create whose text is not JSON records nothing.
+
+An object all of whose fields have keys has a signature (those keys together), by which its whole
+text is remembered: a scheduler's events after the first are recorded without encoding a part."""
 
 from __future__ import annotations
 
+import enum
 import functools
 from collections.abc import Callable, Sequence
 
@@ -55,6 +59,41 @@ class CreateKeys:
             if meta is not None and meta.message_type is meta_pb2.ObjectMeta.DESCRIPTOR
             else None
         )
+        # How each top-level field a signature may cover signs, by number; a field set that is
+        # not here (one walked whatever its value: a custom object's content) leaves the object
+        # without a signature.
+        self._signs: dict[int, _Sign] = {f.number: _Sign.BYTES for f in self._keyed}
+        self._signs.update({f.number: _Sign.SET for f in whole if f.json_name not in manager.empty})
+        self._signs.update({f.number: _Sign.NOT_EMPTY for f in self._whole_in_empty})
+        reset = manager.reset("").members
+        self._signs.update(
+            {f.number: _Sign.NOTHING for f in descriptor.fields if "f:" + f.json_name in reset}
+        )
+        if self._metadata is not None:
+            self._signs[self._metadata.number] = _Sign.METADATA
+
+    def signature(self, obj: Message) -> tuple[object, ...] | None:
+        """What determines the whole text of the object's create, when every field it sets has
+        a key here (None otherwise): the keys of its parts, top() without encoding anything.
+        A field not set adds nothing (written, it is as the empty object has it), nor does a
+        field the write resets; one owned whole adds its number, set (or, where the empty
+        object has a value, not empty)."""
+        signs = self._signs
+        out: list[object] = []
+        for f, value in obj.ListFields():
+            number = f.number
+            sign = signs.get(number)
+            if sign is None:
+                return None
+            if sign is _SET:
+                out.append(number)
+            elif sign is _BYTES:
+                out.append((number, value.SerializeToString(deterministic=True)))
+            elif sign is _METADATA:
+                out.append((number, _metadata_key(value)))
+            elif sign is _NOT_EMPTY and _not_empty(obj, f):
+                out.append(number)
+        return tuple(out)
 
     def top(self, obj: Message) -> JSONObject:
         """The object's top-level fields for CreateRecorder.entries, Keyed where a key names
@@ -191,6 +230,8 @@ def _metadata_key(meta: meta_pb2.ObjectMeta) -> bytes:
     """The metadata as far as managed fields go: without the fields no manager owns (the name,
     namespace, uid, ...: manager.STRIPPED), so that the objects of one template (the pods of a
     ReplicaSet, a scheduler's events) name the same part."""
+    if all(f.name in _UNOWNED_META_NAMES for f, _ in meta.ListFields()):
+        return b""  # nothing owned (an event's name and namespace): an empty message's bytes
     kept = meta_pb2.ObjectMeta()
     kept.CopyFrom(meta)
     for name in _UNOWNED_META:
@@ -222,3 +263,19 @@ def _encode_field(obj: Message, json_name: str) -> JSONValue:
         return codec.encode(obj)[json_name]
     except ValueError as e:
         raise Unencodable(str(e)) from e
+
+
+_UNOWNED_META_NAMES = frozenset(_UNOWNED_META)
+
+
+class _Sign(enum.Enum):
+    """What a set top-level field adds to a create's signature (CreateKeys.signature)."""
+
+    BYTES = enum.auto()  # a granular message: its bytes
+    METADATA = enum.auto()  # the metadata: what managers own of it
+    SET = enum.auto()  # owned whole, the empty object without it: its number
+    NOT_EMPTY = enum.auto()  # owned whole, the empty object with it: its number, if not empty
+    NOTHING = enum.auto()  # reset by the write: recorded for no one
+
+
+_BYTES, _METADATA, _SET, _NOT_EMPTY = _Sign.BYTES, _Sign.METADATA, _Sign.SET, _Sign.NOT_EMPTY

@@ -187,16 +187,26 @@ class ManagedFields(Generic[T]):
         each memoised field named by a key (create_keys.py), so that a part seen before is not
         walked."""
         keys = self._keys
+        signature = keys.signature(obj)
+        if signature is None:
+            entries = self._walked(obj, manager)
+        else:  # an object all of whose parts have keys: its whole text remembered by them
+            entries = self._creates.signed_entries(
+                signature, manager.name, lambda: self._walked(obj, manager)
+            )
+        _set_entries(obj, entries)
+
+    def _walked(self, obj: T, manager: Manager) -> list[meta_pb2.ManagedFieldsEntry]:
+        """The create's entries a top-level field at a time, the parts seen before remembered."""
+        keys = self._keys
         try:
             top = keys.top(obj)
         except ValueError:  # as in `created`: nothing is recorded
-            _set_entries(obj, [])
-            return
+            return []
         try:
-            entries = self._creates.entries(top, manager.name, keys.encoder(obj))
+            return self._creates.entries(top, manager.name, keys.encoder(obj))
         except Unencodable:  # a keyed field's value, encoded on a miss: the same
-            entries = []
-        _set_entries(obj, entries)
+            return []
 
     def updated(self, new: T, current: T, manager: Manager, subresource: str = "") -> None:
         """Records an update (through `subresource`) that makes `new` of `current`."""

@@ -46,10 +46,34 @@ class CreateRecorder:
         self._reset = manager.reset("")
         # (field name, key) -> the field's element text, "" when it adds nothing.
         self._memo: OrderedDict[tuple[str, Hashable], str] = OrderedDict()
+        # A signature (what determines a whole create's text) -> that text, "" for no entry.
+        self._signed: OrderedDict[Hashable, str] = OrderedDict()
 
     def remembered(self) -> int:
         """How many fields' texts are memoised (at most memo_size)."""
         return len(self._memo)
+
+    def signed_entries(
+        self,
+        signature: Hashable,
+        manager: str,
+        entries: Callable[[], list[meta_pb2.ManagedFieldsEntry]],
+    ) -> list[meta_pb2.ManagedFieldsEntry]:
+        """The entries of a create whose whole text `signature` determines (the caller's key:
+        equal signatures, equal texts): remembered by it, made by `entries` the first time
+        (its exceptions propagate, nothing remembered)."""
+        text = self._signed.get(signature)
+        if text is None:
+            made = entries()
+            self._signed[signature] = made[0].fields_v1 if made else ""
+            if len(self._signed) > self.memo_size:
+                self._signed.popitem(last=False)
+            return made
+        self._signed.move_to_end(signature)
+        if not text:
+            return []
+        fm = self.manager
+        return [managed.update_entry(manager or UNKNOWN, fm.api_version, fm.clock(), text)]
 
     def entries(
         self,

@@ -8,9 +8,6 @@ part of the text is then remembered, not walked again)."""
 from __future__ import annotations
 
 import copy
-import functools
-import random
-from collections.abc import Sequence
 from typing import Any
 
 import pytest
@@ -18,77 +15,20 @@ from google.protobuf.message import Message
 
 from apiserver.defaulting import pod as pod_defaulting
 from apiserver.objects import object_meta
-from apiserver.registry.generic.managed_fields import ManagedFields, Manager
-from apiserver.registry.strategy import STRATEGIES
+from apiserver.registry.generic.create_keys import CreateKeys
+from apiserver.registry.generic.managed_fields import Manager
 from bench.scheduler.workloads import bench_pod
-from podplane.api.apiextensions.v1.custom_objects_pb2 import CustomObject
 from podplane.api.core.v1 import core_pb2
 from podplane.apimachinery import codec, manifest, resources
 from podplane.apimachinery.fieldmanager.creation import CreateRecorder
-from podplane.apimachinery.fieldmanager.openapi_schema import custom_resource_type
-from podplane.apimachinery.resources import Resource
-from tests.fuzz import grpc_mutate, samples
-
-KUBECTL = Manager(user_agent="kubectl/v1.36.4 (linux/amd64)")
-NAMED = Manager(field_manager="replicaset-controller")
-NOBODY = Manager()  # recorded as "unknown"
-
-
-class Clock:
-    """A time per call, so that the entries show how often each path asked."""
-
-    def __init__(self) -> None:
-        self.calls = 0
-
-    def __call__(self) -> str:
-        self.calls += 1
-        return f"2024-05-01T10:{self.calls // 60:02d}:{self.calls % 60:02d}Z"
-
-
-def general(fields: ManagedFields[Any], obj: Message, manager: Manager) -> list[Any]:
-    """The general path's entries for a create of `obj` (what `created` recorded before it
-    had a path of its own for requests without managedFields)."""
-    meta = object_meta(obj)
-    requested = list(meta.managed_fields)
-    bare = copy.deepcopy(obj)
-    object_meta(bare).ClearField("managed_fields")
-    try:
-        new = codec.encode(bare)
-    except ValueError:
-        return []
-    return fields.manager.update(None, new, (), requested, manager.name)
-
-
-def fresh(resource: Resource[Any, Any, Any], **options: Any) -> ManagedFields[Any]:
-    fields: ManagedFields[Any] = ManagedFields(resource, **options)
-    fields.manager.clock = Clock()
-    return fields
-
-
-def assert_alike(
-    make: Any, objects: Sequence[tuple[Message, Manager]], expect_entries: bool = True
-) -> None:
-    """Creates each object, in order, through `created` and through the general path (each
-    with a ManagedFields of its own and its own clock), and compares the entries."""
-    fast, reference = make(), make()
-    recorded = 0
-    for obj, manager in objects:
-        expected = general(reference, obj, manager)
-        created = copy.deepcopy(obj)
-        fast.created(created, manager)
-        got = list(object_meta(created).managed_fields)
-        assert [e.SerializeToString(deterministic=True) for e in got] == [
-            e.SerializeToString(deterministic=True) for e in expected
-        ], f"{object_meta(obj).name}: {got} != {expected}"
-        recorded += len(got)
-    assert fast.manager.clock.calls == reference.manager.clock.calls == recorded
-    if expect_entries:
-        assert recorded
-
-
-def obj(data: dict[str, Any]) -> Message:
-    return manifest.from_dict(data)
-
+from tests.unit.apiserver.created_fields import (
+    KUBECTL,
+    NAMED,
+    NOBODY,
+    assert_alike,
+    fresh,
+    obj,
+)
 
 # ---------------------------------------------------------------- pods
 
@@ -323,15 +263,24 @@ def test_a_part_is_remembered_by_what_managers_own_of_it(
         return texts(self, part)
 
     monkeypatch.setattr(CreateRecorder, "_texts", counting)
+    # Nor is any part of them encoded: the first event's text is remembered whole.
+    encoded: list[Message] = []
+    top = CreateKeys.top
+
+    def encoding(self: CreateKeys, obj: Message) -> dict[str, Any]:
+        encoded.append(obj)
+        return top(self, obj)
+
+    monkeypatch.setattr(CreateKeys, "top", encoding)
     made = [event("web-1.17a", **shape)] + [
         event(f"other-{i}.18{i}", message=f"assigned to node-{i}", **shape) for i in range(3)
     ]
     # Not set in the scheduler's, yet written: the JSON the general path walks has it.
-    assert made[0].HasField("source") is not shape and "source" in codec.encode(made[0])
+    assert made[0].HasField("source") == (not shape) and "source" in codec.encode(made[0])
     fields = fresh(resources.EVENT)
     for e in copy.deepcopy(made):
         fields.created(e, NAMED)
-    assert len(walked) == 1
+    assert len(walked) == 1 and len(encoded) == 1
     assert "metadata" in walked[0] and "involvedObject" in walked[0]
     assert_alike(lambda: fresh(resources.EVENT), [(e, NAMED) for e in made])
 
@@ -368,95 +317,3 @@ def test_a_request_with_managed_fields_keeps_the_general_path() -> None:
         fields_v1='{"f:spec":{"f:nodeSelector":{}}}',
     )
     assert_alike(lambda: fresh(resources.POD), [(requested, NAMED)])
-
-
-# ---------------------------------------------------------------- every kind, odd values
-
-
-def outcome(record: Any) -> Any:
-    """The entries a path records, or the type of error it raises."""
-    try:
-        return [e.SerializeToString(deterministic=True) for e in record()]
-    except Exception as e:  # noqa: BLE001 - the paths must fail alike too
-        return type(e)
-
-
-def created_by(fields: ManagedFields[Any], obj: Message) -> list[Any]:
-    fields.created(obj, NAMED)
-    return list(object_meta(obj).managed_fields)
-
-
-@pytest.mark.parametrize("resource", resources.ALL, ids=lambda r: r.plural)
-def test_every_kind_records_what_the_general_path_records(
-    resource: Resource[Any, Any, Any],
-) -> None:
-    """Each kind's fuzzing sample (a Node, a Deployment, ...), defaulted, and mutations of it
-    (odd strings and numbers, duplicated, emptied and cleared fields at any depth), each
-    created twice under two names: the second create of a spec finds its text remembered."""
-    rng = random.Random(resource.plural)
-    fast, reference = fresh(resource), fresh(resource)
-    sample, _ = codec.decode(resource.message, samples.sample(resource, "a", "default"))
-    STRATEGIES[resource.plural].default(sample)  # as the store has it when it records
-    for i in range(16):
-        mutant = copy.deepcopy(sample)
-        if i:
-            grpc_mutate.mutate(rng, mutant, rng.randrange(1, 6))
-        for name in ("a", "b"):
-            created = copy.deepcopy(mutant)
-            object_meta(created).ClearField("managed_fields")
-            object_meta(created).name = f"{name}-{i}"
-            expected = outcome(functools.partial(general, reference, created, NAMED))
-            assert outcome(functools.partial(created_by, fast, created)) == expected, i
-
-
-# ---------------------------------------------------------------- custom resources
-
-WIDGET_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "properties": {
-        "spec": {
-            "type": "object",
-            "properties": {
-                "size": {"type": "string"},
-                "ports": {
-                    "type": "array",
-                    "x-kubernetes-list-type": "map",
-                    "x-kubernetes-list-map-keys": ["port"],
-                    "items": {
-                        "type": "object",
-                        "properties": {"port": {"type": "integer"}, "name": {"type": "string"}},
-                    },
-                },
-            },
-        },
-        "status": {"type": "object", "properties": {"ready": {"type": "boolean"}}},
-        "data": {"type": "object", "x-kubernetes-preserve-unknown-fields": True},
-    },
-}
-
-
-def widget(name: str, **content: Any) -> Message:
-    return codec.decode(
-        CustomObject,
-        {
-            "apiVersion": "example.com/v1",
-            "kind": "Widget",
-            "metadata": {"name": name, "namespace": "default", "labels": {"app": name}},
-            **content,
-        },
-    )[0]
-
-
-def test_custom_resources_record_what_the_general_path_records() -> None:
-    resource = resources.custom_resource(
-        "example.com", "v1", "Widget", "widgets", namespaced=True, has_status=True
-    )
-    spec = {"size": "big", "ports": [{"port": 80, "name": "http"}, {"port": 81}]}
-    objects = [
-        (widget("a", spec=spec, status={"ready": True}), KUBECTL),
-        (widget("b", spec=spec, data={"x": {"y": [1, 2]}, "z": None}), NAMED),
-        (widget("c"), NOBODY),
-    ]
-    assert_alike(
-        lambda: fresh(resource, schema=custom_resource_type(WIDGET_SCHEMA), status=True), objects
-    )
