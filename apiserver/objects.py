@@ -38,6 +38,8 @@ class WatchMessage(Protocol[T]):
 
     def ByteSize(self) -> int: ...
 
+    def SerializeToString(self) -> bytes: ...
+
 
 # A container of a pod: an app or init container, or an ephemeral one (which has the same fields
 # but for resources, ports and probes, refused by validation).

@@ -13,6 +13,7 @@ import grpc
 from apiserver import errors
 from apiserver.endpoints.grpc.servicers import MAX_WATCH_BATCH, manager_of
 from apiserver.endpoints.grpc.status import api_errors_as_status
+from apiserver.endpoints.grpc.watch_batches import batch_bytes
 from apiserver.endpoints.object_type import cannot_handle, check_object_type
 from apiserver.registry.generic.options import (
     DeleteOptions,
@@ -102,7 +103,7 @@ class CustomObjectsServicer:
     @api_errors_as_status
     async def Watch(
         self, request: pb.CustomObjectWatchRequest, context: grpc.aio.ServicerContext
-    ) -> AsyncIterator[pb.CustomObjectWatchEvent]:
+    ) -> AsyncIterator[pb.CustomObjectWatchEvent | bytes]:
         api = self._api(request.group, request.version, request.plural)
         options = WatchOptions(
             label_selector=request.label_selector,
@@ -117,7 +118,10 @@ class CustomObjectsServicer:
             max_batch=MAX_WATCH_BATCH if request.allow_watch_batches else 1,
         )
         async for batch in batches:
-            event = batch[0] if len(batch) == 1 else api.store.strategy.new_watch_batch(batch)
+            if len(batch) > 1:  # as bytes (watch_batches): built as a message, it copied each
+                yield batch_bytes(batch)
+                continue
+            event = batch[0]
             assert isinstance(event, pb.CustomObjectWatchEvent)
             yield event
 

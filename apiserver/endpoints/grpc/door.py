@@ -29,6 +29,7 @@ from apiserver.endpoints.grpc.servicers import (
     ResourceServicer,
     ServiceAccountsServicer,
 )
+from apiserver.endpoints.grpc.watch_batches import serve_batches_as_bytes
 from apiserver.endpoints.request import MAX_REQUEST_BYTES
 from apiserver.flowcontrol.max_inflight import MaxInflight
 from apiserver.flowcontrol.priority_and_fairness import PriorityAndFairness
@@ -95,6 +96,7 @@ def grpc_server(
                 ComponentStatusesServicer(apis.computed[computed.plural]), methods
             )
         custom_objects_pb2_grpc.add_CustomObjectsServicer_to_server(custom_objects, methods)
+        serve_batches_as_bytes(methods)
 
     return Server(
         address,

@@ -17,6 +17,7 @@ import grpc
 from apiserver import errors
 from apiserver.endpoints.grpc.request_stream import RequestStream
 from apiserver.endpoints.grpc.status import api_errors_as_status, warning_trailer
+from apiserver.endpoints.grpc.watch_batches import batch_bytes
 from apiserver.endpoints.object_type import check_object_type
 from apiserver.objects import ListMessage, T, WatchMessage
 from apiserver.registry.componentstatus.rest import DEPRECATION_WARNING, ComponentStatuses
@@ -98,7 +99,7 @@ class ResourceServicer(Generic[T]):
     @api_errors_as_status
     async def Watch(
         self, request: meta_pb2.WatchRequest, context: grpc.aio.ServicerContext
-    ) -> AsyncIterator[WatchMessage[T]]:
+    ) -> AsyncIterator[WatchMessage[T] | bytes]:
         options = WatchOptions(
             label_selector=request.label_selector,
             field_selector=request.field_selector,
@@ -113,7 +114,8 @@ class ResourceServicer(Generic[T]):
         ):
             # Each write is a trip through gRPC's core and the event loop: a stream sending
             # one event per write fell behind a few hundred events a second.
-            yield batch[0] if len(batch) == 1 else self.api.store.strategy.new_watch_batch(batch)
+            # A batch goes as bytes (watch_batches): built as a message, it copied each event.
+            yield batch[0] if len(batch) == 1 else batch_bytes(batch)
 
     @api_errors_as_status
     async def Update(self, request: T, context: grpc.aio.ServicerContext) -> T:

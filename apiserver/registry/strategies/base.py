@@ -120,11 +120,6 @@ class Strategy(Generic[T]):
         event.type = type_
         return event
 
-    def new_watch_batch(self, events: list[WatchMessage[T]]) -> WatchMessage[T]:
-        """One watch message carrying several events (for clients that take batches)."""
-        batch: WatchMessage[T] = self.resource.watch_event(events=events)
-        return batch
-
 
 def update_as_create(
     validate: Callable[[T], list[FieldError]],
