@@ -65,9 +65,15 @@ class CreateKeys:
         self._signs: dict[int, _Sign] = {f.number: _Sign.BYTES for f in self._keyed}
         self._signs.update({f.number: _Sign.SET for f in whole if f.json_name not in manager.empty})
         self._signs.update({f.number: _Sign.NOT_EMPTY for f in self._whole_in_empty})
+        # Those the write resets add nothing, but a value that fails to encode (JSON text that
+        # is not JSON) would make the create record nothing: only those that cannot.
         reset = manager.reset("").members
         self._signs.update(
-            {f.number: _Sign.NOTHING for f in descriptor.fields if "f:" + f.json_name in reset}
+            {
+                f.number: _Sign.NOTHING
+                for f in descriptor.fields
+                if "f:" + f.json_name in reset and _encodes_safely(f)
+            }
         )
         if self._metadata is not None:
             self._signs[self._metadata.number] = _Sign.METADATA
