@@ -185,7 +185,7 @@ class ManagedFields(Generic[T]):
         """`created` for a request without managedFields (nearly every create): the entry the
         general path records, made a top-level field at a time (fieldmanager/creation.py),
         each memoised field named by a key (create_keys.py), so that a part seen before is not
-        walked."""
+        walked; an object whose every field has a key, by its signature, whole."""
         keys = self._keys
         signature = keys.signature(obj)
         if signature is None:
