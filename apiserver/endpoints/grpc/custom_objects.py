@@ -118,7 +118,7 @@ class CustomObjectsServicer:
             max_batch=MAX_WATCH_BATCH if request.allow_watch_batches else 1,
         )
         async for batch in batches:
-            if len(batch) > 1:  # as bytes (watch_batches): built as a message, it copied each
+            if len(batch) > 1:  # as bytes (watch_batches), not a message copying each event
                 yield batch_bytes(batch)
                 continue
             event = batch[0]
