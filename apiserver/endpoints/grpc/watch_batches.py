@@ -14,6 +14,7 @@ from typing import Protocol
 import grpc
 from google.protobuf.message import Message
 
+from apiserver.storage.txn_wire import varint
 from podplane.componentbase.serving import MethodTable
 
 # Every kind's watch event numbers its `events` 3 (checked by the tests for each kind).
@@ -30,17 +31,8 @@ def batch_bytes(events: Sequence[_Event]) -> bytes:
     parts: list[bytes] = []
     for event in events:
         encoded = event.SerializeToString()
-        parts += (_EVENTS_TAG, _varint(len(encoded)), encoded)
+        parts += (_EVENTS_TAG, varint(len(encoded)), encoded)
     return b"".join(parts)
-
-
-def _varint(n: int) -> bytes:
-    out = bytearray()
-    while n > 0x7F:
-        out.append(n & 0x7F | 0x80)
-        n >>= 7
-    out.append(n)
-    return bytes(out)
 
 
 def bytes_passing(serialize: Callable[[Message], bytes] | None) -> Callable[[object], bytes]:

@@ -51,7 +51,6 @@ class CreateKeys:
         # their value is not the empty one.
         self._whole_keyed = {f.number: _WHOLE for f in whole if f.json_name not in manager.empty}
         self._whole_in_empty = [f for f in whole if f.json_name in manager.empty]
-        self._in_empty = frozenset(manager.empty)
         meta = descriptor.fields_by_name.get("metadata")
         # A custom resource's is the same ObjectMeta.
         self._metadata = (
@@ -63,7 +62,7 @@ class CreateKeys:
         # not here (one walked whatever its value: a custom object's content) leaves the object
         # without a signature.
         self._signs: dict[int, _Sign] = {f.number: _Sign.BYTES for f in self._keyed}
-        self._signs.update({f.number: _Sign.SET for f in whole if f.json_name not in manager.empty})
+        self._signs.update(dict.fromkeys(self._whole_keyed, _Sign.SET))
         self._signs.update({f.number: _Sign.NOT_EMPTY for f in self._whole_in_empty})
         # Those the write resets add nothing, but a value that fails to encode (JSON text that
         # is not JSON) would make the create record nothing: only those that cannot.
@@ -111,7 +110,7 @@ class CreateKeys:
                 value = getattr(obj, f.name)
                 key = value.SerializeToString(deterministic=True)
                 keyed[f.number] = Keyed(key, functools.partial(_encode_part, value))
-            elif f.json_name in self._in_empty:
+            elif f.json_name in self.manager.empty:
                 # Not set, written as the empty object has it (an event's source, {}, which
                 # the scheduler's events.k8s.io-style events leave out): it adds nothing.
                 empty_ones.append(f.json_name)
@@ -249,6 +248,7 @@ def _metadata_key(meta: meta_pb2.ObjectMeta) -> bytes:
 _UNOWNED_META = tuple(
     f.name for f in meta_pb2.ObjectMeta.DESCRIPTOR.fields if f.json_name in STRIPPED_METADATA
 )
+_UNOWNED_META_NAMES = frozenset(_UNOWNED_META)
 
 
 class Unencodable(Exception):
@@ -269,9 +269,6 @@ def _encode_field(obj: Message, json_name: str) -> JSONValue:
         return codec.encode(obj)[json_name]
     except ValueError as e:
         raise Unencodable(str(e)) from e
-
-
-_UNOWNED_META_NAMES = frozenset(_UNOWNED_META)
 
 
 class _Sign(enum.Enum):
