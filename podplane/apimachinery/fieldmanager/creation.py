@@ -14,12 +14,15 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from podplane.api.meta.v1 import meta_pb2
 from podplane.apimachinery.fieldmanager import fieldsv1, managed
 from podplane.apimachinery.fieldmanager.compare import compare
 from podplane.apimachinery.fieldmanager.manager import STRIPPED, UNKNOWN, FieldManager
 from podplane.apimachinery.json_types import JSONObject, JSONValue
+
+K = TypeVar("K", bound=Hashable)
 
 # Texts memoised per kind, the least recently used dropped first. A pod spec's key and text are
 # a few KB at most, so a full memo is a megabyte or less; the templates making pods at any one
@@ -65,15 +68,10 @@ class CreateRecorder:
         text = self._signed.get(signature)
         if text is None:
             made = entries()
-            self._signed[signature] = made[0].fields_v1 if made else ""
-            if len(self._signed) > self.memo_size:
-                self._signed.popitem(last=False)
+            self._remember(self._signed, signature, made[0].fields_v1 if made else "")
             return made
         self._signed.move_to_end(signature)
-        if not text:
-            return []
-        fm = self.manager
-        return [managed.update_entry(manager or UNKNOWN, fm.api_version, fm.clock(), text)]
+        return self._entries(text, manager)
 
     def entries(
         self,
@@ -112,16 +110,21 @@ class CreateRecorder:
             found = self._texts(rest)
             texts.update(found)
             for memo_key in missed:
-                memo[memo_key] = found.get("f:" + memo_key[0], "")
-                if len(memo) > self.memo_size:
-                    memo.popitem(last=False)
-        if not texts:
+                self._remember(memo, memo_key, found.get("f:" + memo_key[0], ""))
+        return self._entries(fieldsv1.join(texts) if texts else "", manager)
+
+    def _entries(self, text: str, manager: str) -> list[meta_pb2.ManagedFieldsEntry]:
+        """The create's manager's entry owning `text` (FieldsV1), none when it owns nothing."""
+        if not text:
             return []
         fm = self.manager
-        entry = managed.update_entry(
-            manager or UNKNOWN, fm.api_version, fm.clock(), fieldsv1.join(texts)
-        )
-        return [entry]
+        return [managed.update_entry(manager or UNKNOWN, fm.api_version, fm.clock(), text)]
+
+    def _remember(self, memo: OrderedDict[K, str], key: K, text: str) -> None:
+        """`text` memoised under `key`, the least recently used dropped past memo_size."""
+        memo[key] = text
+        if len(memo) > self.memo_size:
+            memo.popitem(last=False)
 
     def _texts(self, part: JSONObject) -> dict[str, str]:
         """The element texts of the fields the create's manager gets of `part` (some top-level
