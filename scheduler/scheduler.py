@@ -39,11 +39,15 @@ log = logging.getLogger(__name__)
 # Binds in flight before the next decision waits for one to finish. Without a bound, a scheduler
 # faster than the apiserver piles up thousands of calls on its one connection, and the lease
 # renewal queued behind them misses its deadline (kube-scheduler is held back by its client's QPS
-# limit instead). With 32, a scheduler on a host with CPU to spare waited for slots, a bind's round
-# trip being about 20 ms (its stream message's linger, the apiserver's queue, a group commit):
-# basic read 1,502 pods/s with 32 and 1,662 with 64, one run after the other (`podplane-bench
-# scheduler --lease-interval 0`). The binds wait at the apiserver's priority level.
-MAX_BINDS_IN_FLIGHT = 64
+# limit instead). Below it, a scheduler on a host with CPU to spare waits for slots, a bind's
+# round trip being 20-30 ms (its stream message's linger, the apiserver's queue, a group commit):
+# basic read 1,502 pods/s with 32 and 1,662 with 64; daemonset, its binds exempt from flow
+# control as scheduler_perf's are, 2,163-2,341 with 64 and 2,390-2,565 with 128 in the same
+# hour's runs on a fast host (probe 12-13 ms), each etcd call then carrying more of them
+# (`podplane-bench scheduler --workload daemonset --nodes 15001 --pods 30000 --create-first
+# --lease-interval 0`). Where flow control limits the scheduler's level (a
+# cluster with authentication: workload-high), the binds past its seats wait in its queues.
+MAX_BINDS_IN_FLIGHT = 128
 # Preemptions whose writes (each victim's condition and deletion) are in flight, for the same
 # reason: 500 preemptors at once made 3000 calls, and the scheduler lost its lease. kube-scheduler
 # 1.31 makes one preemption's writes at a time, in its scheduling cycle.

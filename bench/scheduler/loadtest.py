@@ -27,6 +27,7 @@ from bench.common.progress import Progress
 from bench.common.results import write_json
 from bench.common.service_accounts import ensure_default_account
 from bench.scheduler import component_metrics
+from bench.scheduler.flow_schemas import exempt_anonymous_callers
 from bench.scheduler.hollow_nodes import HollowNodes
 from bench.scheduler.load import Observed, run_pods
 from bench.scheduler.options import Options, OwnCluster
@@ -129,6 +130,13 @@ async def _run(options: Options) -> JSONObject:
             # pods need (a running cluster's may have made it already).
             await ensure_default_account(client.serviceaccounts, namespace)
             await _high_priority_class(client)
+            # Its own cluster's callers are anonymous: exempt from flow control, as
+            # scheduler_perf's are (flow_schemas.py).
+            flow_schema = (
+                await exempt_anonymous_callers(client)
+                if own is not None
+                else "the cluster's own configuration"
+            )
             hollow = HollowNodes(
                 client, run_id, options.nodes, options.workload, options.lease_interval
             )
@@ -143,6 +151,7 @@ async def _run(options: Options) -> JSONObject:
                 else:
                     await hollow.stop_renewing()
         result["etcd_ceiling"] = ceiling
+        result["flow_schema"] = flow_schema
         result.update(run_context(options, started_at, progress.elapsed, own, run_id, log_dir))
         result["host"]["load_average_before"] = load_before
         result["host"]["probe_before_ms"] = probe_before
