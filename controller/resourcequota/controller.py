@@ -1,10 +1,16 @@
 """The resource quota controller (kubernetes pkg/controller/resourcequota
 resource_quota_controller.go): each ResourceQuota's status.hard follows its spec.hard, and its
 status.used is recomputed from the namespace's objects (podplane/apimachinery/quota/usage.py, as
-the ResourceQuota admission plugin counts them) when a quota changes, when an object of a kind
-quotas count changes in its namespace (replenishment: a deleted or finished pod gives its share
-back), and every resync period (5 minutes, --resource-quota-sync-period). A quota is written
-only when its status changes."""
+the ResourceQuota admission plugin counts them) when a quota is added or its spec.hard changes,
+when an object of its namespace gives its share back (replenishment, quota_monitor.go: any
+deleted, a pod finished or past its grace period, a Service whose type counts differently), and
+every resync period (5 minutes, --resource-quota-sync-period). A quota is written only when its
+status changes.
+
+As Kubernetes, a status update and an object's creation start no sync: the admission plugin
+charged the object to status.used before storing it, and a sync on that event would count from
+this controller's caches, which need not have the object yet, and write its share away (a
+third pod admitted under a quota of two)."""
 
 from __future__ import annotations
 
@@ -15,10 +21,11 @@ from datetime import UTC, datetime
 from google.protobuf.message import Message
 
 from controller.framework.reconciler import ReconcileLoop
-from podplane.api.core.v1 import quota_pb2
+from podplane.api.core.v1 import core_pb2, quota_pb2, service_pb2
 from podplane.apimachinery import resources
 from podplane.apimachinery.quota import usage
 from podplane.apimachinery.quota.evaluators import Evaluator
+from podplane.apimachinery.quota.pods import counts_for_quota
 from podplane.apimachinery.quota.quantities import equals, mask, parse_list, to_strings
 from podplane.client.clientset import Client
 from podplane.client.informer import NAMESPACE_INDEX, Informer, namespace_of, object_key
@@ -57,6 +64,29 @@ def status_changed(old: quota_pb2.ResourceQuotaStatus, new: quota_pb2.ResourceQu
     )
 
 
+def hard_changed(old: quota_pb2.ResourceQuota, new: quota_pb2.ResourceQuota) -> bool:
+    """Whether an update changed what the quota limits (its status is this controller's and the
+    admission plugin's to write)."""
+    return not equals(parse_list(old.spec.hard), parse_list(new.spec.hard))
+
+
+def _quota_service_type(svc: service_pb2.Service) -> str:
+    """GetQuotaServiceType: the types quotas count apart, NodePort and LoadBalancer."""
+    return svc.spec.type if svc.spec.type in ("NodePort", "LoadBalancer") else ""
+
+
+def replenishes(plural: str, old: Message, new: Message, now: datetime) -> bool:
+    """Whether an update gives quota back (quota_monitor.go): a pod that stops counting, a
+    Service whose counted type changes; no other update does."""
+    if plural == resources.POD.plural:
+        assert isinstance(old, core_pb2.Pod) and isinstance(new, core_pb2.Pod)
+        return counts_for_quota(old, now) and not counts_for_quota(new, now)
+    if plural == resources.SERVICE.plural:
+        assert isinstance(old, service_pb2.Service) and isinstance(new, service_pb2.Service)
+        return _quota_service_type(old) != _quota_service_type(new)
+    return False
+
+
 class ResourceQuotaController:
     def __init__(
         self,
@@ -77,18 +107,14 @@ class ResourceQuotaController:
         for r in WATCHED:
             informer: Informer[Message] = informers.informer_for(r)
             informer.add_index(NAMESPACE_INDEX, namespace_of)
-            informer.add_handler(
-                on_add=self._replenish,
-                on_update=lambda _old, new: self._replenish(new),
-                on_delete=self._replenish,
-            )
+            informer.add_handler(on_update=self._replenisher(r.plural), on_delete=self._replenish)
             self.tracked[r.plural] = informer
         self.loop = ReconcileLoop(
             "resourcequota", self.reconcile, informers, [self.quotas, *self.tracked.values()]
         )
         self.quotas.add_handler(
             on_add=self._enqueue,
-            on_update=lambda _old, new: self._enqueue(new),
+            on_update=lambda old, new: self._enqueue(new) if hard_changed(old, new) else None,
             # A deleted quota counts toward resourcequotas in the others.
             on_delete=self._replenish,
         )
@@ -99,6 +125,15 @@ class ResourceQuotaController:
     # ------------------------------------------------------------------ handlers: enqueue only
     def _enqueue(self, q: quota_pb2.ResourceQuota) -> None:
         self.loop.enqueue(object_key(q))
+
+    def _replenisher(self, plural: str) -> Callable[[Message, Message], None]:
+        """The update handler of one tracked kind: replenishes when `replenishes` says so."""
+
+        def updated(old: Message, new: Message) -> None:
+            if replenishes(plural, old, new, self._now()):
+                self._replenish(new)
+
+        return updated
 
     def _replenish(self, obj: Message) -> None:
         """Every quota of the object's namespace is synced again."""

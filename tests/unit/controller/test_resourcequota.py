@@ -1,14 +1,21 @@
 """The resource quota controller's count (podplane/apimachinery/quota/usage.py, which admission
 counts with too): what a namespace's objects use of a quota's hard resources, by scope, with
 finished pods and pods past their grace period giving their share back; and the status it writes
-(hard from spec, used masked to it) only when it changes."""
+(hard from spec, used masked to it) only when it changes. What starts a sync, as Kubernetes'
+controller and quota monitor have it: a change of spec.hard (not of status, which the admission
+plugin writes as it charges an object), and an update that gives quota back."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
 
-from controller.resourcequota.controller import new_status, status_changed
+from controller.resourcequota.controller import (
+    hard_changed,
+    new_status,
+    replenishes,
+    status_changed,
+)
 from podplane.apimachinery import manifest
 from podplane.apimachinery.quota import usage
 from podplane.apimachinery.quota.evaluators import Evaluator
@@ -102,3 +109,55 @@ def test_the_status_written_is_spec_hard_and_used_masked_to_it() -> None:
     assert not status_changed(
         status, new_status(_quota({"hard": {"pods": "3"}}, {}), {"pods": "2"})
     )
+
+
+def test_only_a_change_of_what_a_quota_limits_syncs_it() -> None:
+    before = _quota({"hard": {"pods": "2", "cpu": "1"}}, {"used": {"pods": "1"}})
+    charged = _quota({"hard": {"pods": "2", "cpu": "1"}}, {"used": {"pods": "2"}})
+    assert not hard_changed(before, charged)  # the admission plugin charged a pod
+    assert not hard_changed(before, _quota({"hard": {"pods": "2", "cpu": "1000m"}}))
+    assert hard_changed(before, _quota({"hard": {"pods": "3", "cpu": "1"}}))
+    assert hard_changed(before, _quota({"hard": {"pods": "2"}}))
+
+
+def test_a_pod_gives_quota_back_when_it_stops_counting_not_when_created_or_running() -> None:
+    pending = _pod("p", cpu="1", status={"phase": "Pending"})
+    running = _pod("p", cpu="1", status={"phase": "Running"})
+    done = _pod("p", cpu="1", status={"phase": "Succeeded"})
+    failed = _pod("p", cpu="1", status={"phase": "Failed"})
+    assert not replenishes("pods", pending, running, NOW)
+    assert replenishes("pods", running, done, NOW)
+    assert replenishes("pods", running, failed, NOW)
+    assert not replenishes("pods", done, done, NOW)
+    deleting = {"deletionTimestamp": "2026-11-21T15:09:00Z", "deletionGracePeriodSeconds": 30}
+    past_grace = _pod("p", cpu="1", metadata=deleting, status={"phase": "Running"})
+    assert replenishes("pods", running, past_grace, NOW)
+    within = {**deleting, "deletionGracePeriodSeconds": 3600}
+    assert not replenishes("pods", running, _pod("p", cpu="1", metadata=within), NOW)
+
+
+def _service(type_: str) -> Any:
+    return manifest.from_dict(
+        {
+            "apiVersion": "v1",
+            "kind": "Service",
+            "metadata": {"name": "s", "namespace": "default"},
+            "spec": {"type": type_, "ports": [{"port": 80}]},
+        }
+    )
+
+
+def test_a_service_gives_quota_back_when_its_counted_type_changes() -> None:
+    assert replenishes("services", _service("ClusterIP"), _service("NodePort"), NOW)
+    assert replenishes("services", _service("NodePort"), _service("LoadBalancer"), NOW)
+    assert replenishes("services", _service("LoadBalancer"), _service("ClusterIP"), NOW)
+    # Neither is counted apart from a Service (GetQuotaServiceType's "").
+    assert not replenishes("services", _service("ClusterIP"), _service("ExternalName"), NOW)
+    assert not replenishes("services", _service("NodePort"), _service("NodePort"), NOW)
+
+
+def test_other_kinds_give_quota_back_only_when_deleted() -> None:
+    cm = manifest.from_dict(
+        {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c", "namespace": "d"}}
+    )
+    assert not replenishes("configmaps", cm, cm, NOW)
