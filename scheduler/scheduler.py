@@ -45,8 +45,8 @@ log = logging.getLogger(__name__)
 # control as scheduler_perf's are, 2,163-2,341 with 64 and 2,390-2,565 with 128 in the same
 # hour's runs on a fast host (probe 12-13 ms), each etcd call then carrying more of them
 # (`podplane-bench scheduler --workload daemonset --nodes 15001 --pods 30000 --create-first
-# --lease-interval 0`). Where flow control limits the scheduler's level (a
-# cluster with authentication: workload-high), the binds past its seats wait in its queues.
+# --lease-interval 0`). Where flow control limits the scheduler's level (a cluster with
+# authentication: workload-high), the binds past its seats wait in its queues.
 MAX_BINDS_IN_FLIGHT = 128
 # Preemptions whose writes (each victim's condition and deletion) are in flight, for the same
 # reason: 500 preemptors at once made 3000 calls, and the scheduler lost its lease. kube-scheduler
