@@ -23,13 +23,26 @@ MAX_DERIVED = 32
 MAX_ROWS_ONE_AT_A_TIME = 16
 
 
-class _Derived:
-    """A derived column, with the rewrite count (NodeTable._rewrites) it is up to date with."""
+@dataclass(frozen=True, eq=False)
+class Domains:
+    """The rows grouped by their value of a label, among the rows that carry every label of a
+    set (topology domains): each row's group, an index into `values` (`len(values)` for the rows
+    outside every group), and the groups that hold a row."""
 
-    __slots__ = ("seen", "values")
+    groups: Ints
+    values: list[str]
+    held: list[int]
+
+
+class _Derived:
+    """A derived column, with the rewrite count (NodeTable._rewrites) it is up to date with, and
+    its sums over groups of rows (NodeTable.derived_sums), kept in step with it."""
+
+    __slots__ = ("seen", "sums", "values")
 
     def __init__(self, values: Ints, seen: int) -> None:
         self.values, self.seen = values, seen
+        self.sums: dict[Domains, Ints] = {}
 
 
 class NodeTable:
@@ -62,6 +75,8 @@ class NodeTable:
         # Label key -> each row's value as an index into the key's distinct values (-1: no such
         # label), and those values; worked out on first use, forgotten when a node's labels change.
         self._label_codes: dict[str, tuple[Ints, list[str]]] = {}
+        # (label key, the labels a row needs to be in a group) -> domains(); forgotten with them.
+        self._domains: dict[tuple[str, tuple[str, ...]], Domains] = {}
         # Columns derived from each node by a function (counts of a selector's pods, a pod's
         # scores), by key, least recently used first: worked out on first use and brought up to
         # date when next asked for, in the rows rewritten meanwhile. Rows are numbered by rewrite
@@ -112,6 +127,22 @@ class NodeTable:
             codes = self._label_codes[key] = (column, list(index))
         return codes
 
+    def domains(self, key: str, among: tuple[str, ...]) -> Domains:
+        """The rows grouped by their value of label `key`, among the rows with every label in
+        `among` (which holds `key`); worked out on first use, forgotten when a node's labels
+        change."""
+        domains = self._domains.get((key, among))
+        if domains is None:
+            codes, values = self.label_codes(key)
+            within = codes >= 0
+            for other in among:
+                if other != key:
+                    within &= self.label_codes(other)[0] >= 0
+            groups = np.where(within, codes, len(values))
+            held = np.bincount(groups, minlength=len(values) + 1)[:-1].nonzero()[0].tolist()
+            domains = self._domains[(key, among)] = Domains(groups, values, held)
+        return domains
+
     def derived(
         self,
         key: object,
@@ -135,15 +166,49 @@ class NodeTable:
             column = _Derived(values, self._rewrites)
         elif column.seen != self._rewrites:
             stale = (self._rewritten > column.seen).nonzero()[0]
+            before = column.values[stale] if column.sums else None  # a copy: fancy indexing
             if of_rows is not None and len(stale) > MAX_ROWS_ONE_AT_A_TIME:
                 column.values[stale] = of_rows(self, stale)
             else:
                 values, nodes = column.values, self.nodes
                 for row in stale.tolist():
                     values[row] = of_node(nodes[row])
+            if before is not None:
+                self._shift_sums(column, stale, before)
             column.seen = self._rewrites
         self._derived[key] = column
         return column.values
+
+    def derived_sums(
+        self,
+        key: object,
+        of_node: Callable[[NodeInfo], int],
+        domains: Domains,
+        of_rows: Callable[[NodeTable, Ints], Ints] | None = None,
+    ) -> Ints:
+        """The sum of derived column `key` (as derived() takes it) over each group of `domains`
+        (one of this table's), indexed as its values. Summed on first use, then kept in step with
+        the column's rewritten rows: a bind changes one node's count, not its domain's whole sum.
+        Read-only."""
+        values = self.derived(key, of_node, of_rows)
+        column = self._derived[key]
+        sums = column.sums.get(domains)
+        if sums is None:
+            size = len(domains.values) + 1  # the last group: the rows outside every group
+            sums = np.bincount(domains.groups, weights=values, minlength=size).astype(np.int64)
+            column.sums[domains] = sums
+        return sums[:-1]
+
+    @staticmethod
+    def _shift_sums(column: _Derived, rows: Ints, before: Ints) -> None:
+        """Brings the column's sums up to date with its `rows`, which held `before`."""
+        delta = column.values[rows] - before
+        moved = delta.nonzero()[0]
+        # Usually one row (the node a pod was bound to), for which Python's scalar steps cost
+        # less than numpy's scatter.
+        for row, by in zip(rows[moved].tolist(), delta[moved].tolist(), strict=True):
+            for domains, sums in column.sums.items():
+                sums[domains.groups[row]] += by
 
     def taint_codes(self) -> tuple[Ints, list[Taints]]:
         """Each row's taints as an index into the returned distinct taint lists (-1: untainted),
@@ -167,6 +232,9 @@ class NodeTable:
         if node.labels != self._labels[row]:
             self._labels[row] = node.labels
             self._label_codes.clear()
+            self._domains.clear()
+            for column in self._derived.values():
+                column.sums.clear()
         self._rewrites += 1
         self._rewritten[row] = self._rewrites
         if node.taints != self._taints[row]:

@@ -11,20 +11,13 @@ defaultConstraints instead (args.py)."""
 
 from __future__ import annotations
 
-import functools
 import math
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-
-import numpy as np
 
 from podplane.api.core.v1 import core_pb2
 from podplane.apimachinery import resources
-from podplane.apimachinery.selectors import (
-    LabelSelector,
-    SelectorError,
-    from_label_selector_message,
-)
+from podplane.apimachinery.selectors import LabelSelector
 from scheduler.framework import cluster_events
 from scheduler.framework.interfaces import Handle, PluginArgs, WithHandle
 from scheduler.framework.node_table import NodeTable, Verdict
@@ -32,13 +25,25 @@ from scheduler.framework.snapshot import node_table
 from scheduler.framework.status import SUCCESS, Status
 from scheduler.framework.types import MAX_NODE_SCORE, CycleState, NodeInfo, PodInfo
 from scheduler.plugins.helper.spread import default_selector
-from scheduler.plugins.nodeaffinity import RequiredNodeAffinity, required_matches_labels
+from scheduler.plugins.nodeaffinity import required_matches_labels
 from scheduler.plugins.podtopologyspread.args import (
     DO_NOT_SCHEDULE,
     LABEL_HOSTNAME,
     SCHEDULE_ANYWAY,
     DefaultConstraint,
     default_constraints,
+)
+from scheduler.plugins.podtopologyspread.constraints import (
+    Constraint,
+    constraints,
+    count_matching,
+    has_all_keys,
+    selector_key,
+)
+from scheduler.plugins.podtopologyspread.filtering import (
+    PreFilterState,
+    pre_filter_state,
+    table_verdicts,
 )
 
 NAME = "PodTopologySpread"
@@ -51,108 +56,6 @@ _PRE_SCORE_KEY = "PreScore" + NAME
 # Made once, tagged with the plugin: Filter returns them for many nodes per attempt.
 _NODE_LABEL_NOT_MATCH = Status.unresolvable(ERR_REASON_NODE_LABEL_NOT_MATCH).with_plugin(NAME)
 _CONSTRAINTS_NOT_MATCH = Status.unschedulable(ERR_REASON_CONSTRAINTS_NOT_MATCH).with_plugin(NAME)
-
-
-@dataclass(frozen=True)
-class Constraint:
-    max_skew: int
-    topology_key: str
-    # None selects no pod (a constraint without a labelSelector), as in Kubernetes.
-    selector: LabelSelector | None
-    min_domains: int = 1
-    # The labelSelector message, serialized: what NodeInfo.selected_pod_counts is keyed by.
-    selector_key: bytes = b""
-
-    def selects(self, pod: core_pb2.Pod) -> bool:
-        return self.selector is not None and self.selector.matches(pod.metadata.labels)
-
-
-def constraints(pod: core_pb2.Pod, when_unsatisfiable: str) -> list[Constraint]:
-    """The pod's own constraints for `when_unsatisfiable`. Parsed once per distinct list (a
-    workload's pods share theirs): PreFilter and PreScore ask on every attempt."""
-    own = pod.spec.topology_spread_constraints
-    serialized = tuple(c.SerializeToString(deterministic=True) for c in own)
-    return list(_parsed(serialized, when_unsatisfiable))
-
-
-@functools.lru_cache(maxsize=1024)
-def _parsed(serialized: tuple[bytes, ...], when_unsatisfiable: str) -> tuple[Constraint, ...]:
-    out = []
-    for data in serialized:
-        c = core_pb2.TopologySpreadConstraint.FromString(data)
-        if c.when_unsatisfiable != when_unsatisfiable:
-            continue
-        selector = None
-        if c.HasField("label_selector"):
-            try:
-                selector = from_label_selector_message(c.label_selector)
-            except SelectorError:
-                pass  # rejected by validation; selects nothing here
-        out.append(
-            Constraint(
-                c.max_skew,
-                c.topology_key,
-                selector,
-                c.min_domains if c.HasField("min_domains") else 1,
-                c.label_selector.SerializeToString(deterministic=True),
-            )
-        )
-    return tuple(out)
-
-
-def _selector_key(selector: LabelSelector) -> bytes:
-    """A deduced selector's key in NodeInfo.selected_pod_counts; apart from any serialized
-    labelSelector message, which never starts with a NUL byte."""
-    parts = (f"{r.key}\x00{r.op}\x00{','.join(sorted(r.values))}" for r in selector.requirements)
-    return ("\x00default\x00" + "\x01".join(parts)).encode()
-
-
-def has_all_keys(labels: Mapping[str, str], cs: Iterable[Constraint]) -> bool:
-    return all(c.topology_key in labels for c in cs)
-
-
-_COUNT = "PodTopologySpread/count"  # the NodeTable columns of count_matching, by its arguments
-
-
-def count_matching(node: NodeInfo, c: Constraint, namespace: str) -> int:
-    """The pods on the node in the namespace that the constraint selects, leaving out terminating
-    ones. Counted once per node and selector until the node's pods change: PreFilter asks for
-    every node on every attempt, which counted every pod of the cluster per pod scheduled."""
-    selector = c.selector
-    if selector is None:
-        return 0
-    key = (namespace, c.selector_key)
-    count = node.selected_pod_counts.get(key)
-    if count is None:
-        count = sum(
-            1
-            for info in node.pods.values()
-            if info.namespace == namespace
-            and not info.terminating
-            and selector.matches(info.labels)
-        )
-        node.selected_pod_counts[key] = count
-    return count
-
-
-@dataclass
-class _PreFilterState:
-    constraints: list[Constraint]
-    # (topology key, value) -> matching pods in that domain, for every eligible domain.
-    counts: dict[tuple[str, str], int] = field(default_factory=dict)
-    # Per constraint, (1 if it selects the pod itself, min_match): the same for every node, so
-    # PreFilter works them out once rather than Filter on each node.
-    fixed: list[tuple[int, int]] = field(default_factory=list)
-
-    def clone(self) -> _PreFilterState:
-        return _PreFilterState(self.constraints, dict(self.counts), list(self.fixed))
-
-    def min_match(self, c: Constraint) -> int:
-        """The emptiest domain's count, or 0 while there are fewer domains than minDomains."""
-        nums = [n for (key, _), n in self.counts.items() if key == c.topology_key]
-        if len(nums) < c.min_domains:
-            return 0
-        return min(nums, default=0)
 
 
 @dataclass
@@ -192,7 +95,7 @@ class PodTopologySpread:
         selector = self._selector_of(pod)
         if selector.empty:
             return []
-        key = _selector_key(selector)
+        key = selector_key(selector)
         return [Constraint(d.max_skew, d.topology_key, selector, 1, key) for d in defaults]
 
     def events_to_register(self) -> tuple[cluster_events.ClusterEventWithHint, ...]:
@@ -253,34 +156,7 @@ class PodTopologySpread:
         hard = self._constraints(pod, DO_NOT_SCHEDULE)
         if not hard:
             return Status.skip()
-        s = _PreFilterState(hard)
-        # Most pods name no nodes; then every node passes required_matches and it need not run.
-        any_node = not pod.spec.node_selector and not pod.spec.affinity.node_affinity.HasField(
-            "required_during_scheduling_ignored_during_execution"
-        )
-        table = node_table(state.all_nodes)
-        namespace = pod.metadata.namespace
-        # The nodes that count: every topology key, and the pod's required node affinity.
-        eligible = None if any_node else RequiredNodeAffinity.of(pod).matches_table(table)
-        for c in hard:
-            has_key = table.label_codes(c.topology_key)[0] >= 0
-            eligible = has_key if eligible is None else eligible & has_key
-        assert eligible is not None  # `hard` is not empty
-        for c in hard:
-            codes, values = table.label_codes(c.topology_key)
-            counted = table.derived(
-                (_COUNT, namespace, c.selector_key),
-                functools.partial(count_matching, c=c, namespace=namespace),
-            )
-            # The rows that do not count go to a last bin, left out: cheaper than picking out
-            # the rows that count, twice, for each constraint.
-            binned = np.where(eligible, codes, len(values))
-            in_domain = np.bincount(binned, minlength=len(values) + 1)[:-1]
-            matching = np.bincount(binned, weights=counted, minlength=len(values) + 1)[:-1]
-            for code in np.flatnonzero(in_domain).tolist():
-                s.counts[(c.topology_key, values[code])] = int(matching[code])
-        s.fixed = [(1 if c.selects(pod) else 0, s.min_match(c)) for c in hard]
-        state.write(_PRE_FILTER_KEY, s)
+        state.write(_PRE_FILTER_KEY, pre_filter_state(pod, hard, node_table(state.all_nodes)))
         return SUCCESS
 
     def add_pod(
@@ -300,7 +176,7 @@ class PodTopologySpread:
         """Counts `other` in (or out of) its node's domains, as PreFilter would have: only a pod
         of the same namespace, not terminating, on a node with every topology key that the
         pod's required node affinity admits."""
-        s = state.read(_PRE_FILTER_KEY, _PreFilterState)
+        s = state.read(_PRE_FILTER_KEY, PreFilterState)
         if s is None:
             return Status.error(f"{NAME}: PreFilter state is missing")
         labels = node.labels
@@ -322,7 +198,7 @@ class PodTopologySpread:
         return SUCCESS
 
     def filter(self, state: CycleState, pod: core_pb2.Pod, node: NodeInfo) -> Status:
-        s = state.read(_PRE_FILTER_KEY, _PreFilterState)
+        s = state.read(_PRE_FILTER_KEY, PreFilterState)
         if s is None:
             return Status.error(f"{NAME}: PreFilter state is missing")
         labels = node.labels
@@ -337,29 +213,12 @@ class PodTopologySpread:
     def filter_table(
         self, state: CycleState, pod: core_pb2.Pod, table: NodeTable
     ) -> Verdict | None:
-        """filter for every row: each row rejected by the first constraint it fails, as filter
-        checks them in order."""
-        s = state.read(_PRE_FILTER_KEY, _PreFilterState)
+        s = state.read(_PRE_FILTER_KEY, PreFilterState)
         if s is None:
             return None
-        undecided = np.ones(len(table), np.bool_)
-        missing_label = np.zeros(len(table), np.bool_)
-        too_skewed = np.zeros(len(table), np.bool_)
-        for c, (self_match, min_match) in zip(s.constraints, s.fixed, strict=True):
-            codes, values = table.label_codes(c.topology_key)
-            # Indexed by code; the last entry, for code -1, is never read unmasked.
-            matched = np.array(
-                [s.counts.get((c.topology_key, v), 0) for v in values] + [0], np.int64
-            )
-            missing = undecided & (codes < 0)
-            skewed = (
-                undecided & (codes >= 0) & (matched[codes] + self_match - min_match > c.max_skew)
-            )
-            missing_label |= missing
-            too_skewed |= skewed
-            undecided &= ~(missing | skewed)
+        passing, missing_label, too_skewed = table_verdicts(s, table)
         return Verdict(
-            undecided,
+            passing,
             ((missing_label, _NODE_LABEL_NOT_MATCH), (too_skewed, _CONSTRAINTS_NOT_MATCH)),
         )
 

@@ -249,6 +249,60 @@ def test_spread_pods_land_alike(key: str, max_skew: int) -> None:
         assert max(placed.values()) - min(placed.values()) <= max_skew, placed
 
 
+def test_two_spreads_with_and_without_node_affinity_land_alike() -> None:
+    """Two constraints, over zones and racks, with a node lacking its zone and two their rack;
+    every third pod also restricted to zones a and b by required node affinity. The bulk
+    PreFilter keeps each domain's count with the table for the pods without affinity and counts
+    afresh for the others: both place every pod as the per-node path does, on nodes with both
+    keys, zones a and b (which every pod counts) within 1 of each other and racks within 2."""
+    nodes = [
+        node(
+            f"node-{i}",
+            cpu="64" if i % 4 == 0 else "8",
+            labels={
+                **({"zone": "abc"[i % 3]} if i != 7 else {}),
+                **({"rack": f"r{i % 2}"} if i not in (5, 8) else {}),
+            },
+        )
+        for i in range(12)
+    ]
+    deciders = [
+        (
+            SchedulingAlgorithm(
+                Framework(in_tree_registry(), default_profile(), bulk=bulk), random.Random(5)
+            ),
+            _cache(nodes, []),
+        )
+        for bulk in (True, False)
+    ]
+    labels_of = {n.metadata.name: n.metadata.labels for n in nodes}
+    placed: dict[tuple[str, str], int] = {}
+    for i in range(24):
+        p = labeled(pod(f"web-{i}", cpu="100m"), app="web")
+        with_spread(p, key="zone", match={"app": "web"})
+        with_spread(p, key="rack", max_skew=2, match={"app": "web"})
+        if i % 3 == 2:
+            p.spec.affinity.CopyFrom(
+                node_affinity([{"key": "zone", "operator": "In", "values": ["a", "b"]}])
+            )
+        results = []
+        for algorithm, cache in deciders:
+            result = algorithm.schedule(p, cache.node_infos())
+            results.append((result.node_name, result.status.message))
+            if result.status.is_success:
+                assumed = core_pb2.Pod()
+                assumed.CopyFrom(p)
+                assumed.spec.node_name = result.node_name
+                cache.assume_pod(assumed)
+        assert results[0] == results[1] and results[0][0], f"web-{i}: {results}"
+        labels = labels_of[results[0][0]]
+        assert "zone" in labels and "rack" in labels, f"web-{i} went to {results[0][0]}"
+        for key in ("zone", "rack"):
+            placed[(key, labels[key])] = placed.get((key, labels[key]), 0) + 1
+    assert abs(placed[("zone", "a")] - placed[("zone", "b")]) <= 1, placed
+    assert abs(placed[("rack", "r0")] - placed[("rack", "r1")]) <= 2, placed
+
+
 def test_a_large_cluster_is_searched_from_where_the_last_search_stopped_alike() -> None:
     """Above 100 nodes only part of them is searched per pod, each search starting where the last
     one stopped: bulk or not, the searches cover the same nodes."""

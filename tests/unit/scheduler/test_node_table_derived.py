@@ -67,3 +67,70 @@ def test_the_least_recently_read_column_is_dropped_first() -> None:
     table.derived(1, columns[1].of_node, columns[1].of_rows)
     assert columns[0].bulk == [3]  # kept
     assert columns[1].bulk == [3, 3]  # worked out again
+
+
+def _pods_of(info: NodeInfo) -> int:
+    return len(info.pods)
+
+
+def _sums_by_hand(infos: list[NodeInfo], key: str, among: tuple[str, ...]) -> dict[str, int]:
+    sums: dict[str, int] = {}
+    for info in infos:
+        if all(k in info.labels for k in among):
+            value = info.labels[key]
+            sums[value] = sums.get(value, 0) + len(info.pods)
+    return sums
+
+
+def _sums(table: NodeTable, key: str, among: tuple[str, ...]) -> dict[str, int]:
+    domains = table.domains(key, among)
+    sums = table.derived_sums("pods", _pods_of, domains).tolist()
+    return {domains.values[code]: sums[code] for code in domains.held}
+
+
+def test_a_columns_sums_over_domains_follow_its_rows_and_the_labels() -> None:
+    """Sums of a derived column per label value, among the nodes with every label of a set (the
+    topology spread's domains), are kept with the column: after pods come and go they equal a
+    count made afresh, and a node relabelled, or losing a label, moves its pods to its new
+    domain or out of every one."""
+    labels = [{"zone": "abc"[i % 3], "rack": f"r{i % 2}"} for i in range(9)]
+    del labels[4]["rack"]  # zone b without a rack: in no domain of ("zone", "rack")
+    infos = [node_info(node(f"n{i}", cpu="8", labels=labels[i])) for i in range(9)]
+    table = NodeTable(infos)
+    among = ("zone", "rack")
+    assert _sums(table, "zone", among) == {"a": 0, "b": 0, "c": 0}
+    assert table.domains("zone", among).values == ["a", "b", "c"]
+
+    for i, target in enumerate([0, 1, 1, 4, 4, 4, 8]):
+        _place(infos[target], f"p{i}", "100m")
+        table.update([infos[target]])
+        assert _sums(table, "zone", among) == _sums_by_hand(infos, "zone", among)
+        assert _sums(table, "rack", among) == _sums_by_hand(infos, "rack", among)
+    assert _sums(table, "zone", among) == {"a": 1, "b": 2, "c": 1}
+    assert _sums(table, "zone", ("zone",)) == {"a": 1, "b": 5, "c": 1}
+
+    gone = next(iter(infos[1].pods))
+    infos[1].remove_pod(gone)
+    table.update([infos[1]])
+    assert _sums(table, "zone", among) == {"a": 1, "b": 1, "c": 1}
+
+    relabelled = node(f"n{4}", cpu="8", labels={"zone": "d", "rack": "r0"})
+    infos[4].set_node(relabelled)  # its three pods now count, in a zone of their own
+    infos[0].set_node(node("n0", cpu="8", labels={"rack": "r0"}))  # no zone: out of them all
+    table.update([infos[4], infos[0]])
+    assert _sums(table, "zone", among) == _sums_by_hand(infos, "zone", among)
+    assert _sums(table, "zone", among) == {"a": 0, "b": 1, "c": 1, "d": 3}
+
+
+def test_a_domain_sum_is_not_summed_again_when_one_row_changes() -> None:
+    """After the first sum, a rewritten row shifts its domain's sum by what the row's value
+    changed: the column asks of_node for that row alone and the sum stays exact."""
+    infos = [node_info(node(f"n{i}", cpu="8", labels={"zone": "ab"[i % 2]})) for i in range(6)]
+    table = NodeTable(infos)
+    column = _Requested()
+    domains = table.domains("zone", ("zone",))
+    assert table.derived_sums("cpu", column.of_node, domains, column.of_rows).tolist() == [0, 0]
+    _place(infos[3], "a", "2")
+    table.update([infos[3]])
+    assert table.derived_sums("cpu", column.of_node, domains, column.of_rows).tolist() == [0, 2000]
+    assert column.bulk == [6] and column.nodes == ["n3"]
