@@ -1,11 +1,13 @@
 """Hollow nodes for the scheduler load test (like kubemark's hollow kubelet or kwok): Node objects
 with capacity and a Ready condition, and their Leases in kube-node-lease renewed at the kubelet's
-interval by a few tasks, so the node lifecycle controller keeps them Ready (an interval of 0: never
-renewed, as scheduler_perf's nodes, which no kubelet keeps). No containers run."""
+interval, each on its own clock as each kubelet renews its own, so the node lifecycle controller
+keeps them Ready (an interval of 0: never renewed, as scheduler_perf's nodes, which no kubelet
+keeps). No containers run."""
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -22,7 +24,9 @@ LEASE_NAMESPACE = "kube-node-lease"
 LEASE_DURATION_SECONDS = 40
 # The kubelet renews every quarter of the lease duration (pkg/kubelet/nodelease).
 RENEW_INTERVAL = 10.0
-RENEWERS = 4
+# Renewals awaiting their answer at most: past them the schedule slips, which the rate of renewals
+# the run reports shows (an apiserver that answers a renewal in 50 ms holds 25 at 500 a second).
+RENEWALS_IN_FLIGHT = 512
 
 
 async def _bounded(
@@ -58,9 +62,12 @@ class HollowNodes:
         self.workload = workload
         self.renew_interval = renew_interval
         self._leases: dict[str, lease_pb2.Lease] = {}
-        self._renewers: list[asyncio.Task[None]] = []
+        self._renewer: asyncio.Task[None] | None = None
+        self._renewing: dict[str, asyncio.Task[None]] = {}  # by lease: the renewals in flight
         self.renewals = 0
         self.renewal_errors = 0
+        # A lease's turn that came while its last renewal was still in flight: not sent.
+        self.renewals_skipped = 0
 
     async def register(
         self, concurrency: int = 32, progress: Callable[[int], None] | None = None
@@ -116,41 +123,69 @@ class HollowNodes:
         update.spec.renew_time = timeutil.now_micro()
         return await self.client.leases.update(update)
 
-    def start_renewing(self, renewers: int = RENEWERS) -> None:
-        """Renews every lease once per interval, spread evenly over it, from `renewers` tasks;
-        none with an interval of 0."""
+    def start_renewing(self) -> None:
+        """Renews every lease once per interval, the leases' turns spread evenly over it, each
+        renewal sent at its turn without waiting for the others' answers, as each kubelet
+        renews on its own clock; none with an interval of 0."""
         if self.renew_interval <= 0:
             return
-        loop = asyncio.get_running_loop()
-        groups = [self.names[i::renewers] for i in range(renewers)]
-        self._renewers = [loop.create_task(self._renew_loop(g)) for g in groups if g]
+        self._renewer = asyncio.get_running_loop().create_task(self._renew_loop())
 
-    async def _renew_loop(self, names: list[str]) -> None:
-        gap = self.renew_interval / max(1, len(names))
+    async def _renew_loop(self) -> None:
+        if not self.names:
+            return
+        gap = self.renew_interval / len(self.names)
+        slots = asyncio.Semaphore(RENEWALS_IN_FLIGHT)
+        start, turns = time.monotonic(), 0
         while True:
-            start = time.monotonic()
-            for i, name in enumerate(names):
-                lease = self._leases.get(name)
-                try:
-                    if lease is None:
-                        lease = await self.client.leases.get(name, LEASE_NAMESPACE)
-                    self._leases[name] = await self._renewed(lease)
-                    self.renewals += 1
-                except asyncio.CancelledError:
-                    raise
-                except Exception as e:  # noqa: BLE001 - a missed renewal is retried next round
-                    self._leases.pop(name, None)  # stale: read afresh next time
-                    self.renewal_errors += 1
-                    log.debug("renewing lease %s: %s", name, e)
-                delay = start + (i + 1) * gap - time.monotonic()
+            for name in self.names:
+                if name in self._renewing:
+                    self.renewals_skipped += 1
+                else:
+                    await slots.acquire()
+                    task = asyncio.create_task(self._renew(name))
+                    self._renewing[name] = task
+                    task.add_done_callback(functools.partial(self._renewed_one, name, slots))
+                turns += 1
+                # Every turn that is due goes at once; the loop sleeps only when ahead.
+                delay = start + turns * gap - time.monotonic()
                 if delay > 0:
                     await asyncio.sleep(delay)
 
+    def renewal_mark(self) -> tuple[float, int]:
+        """Now, and the renewals so far: renewal_rate's start."""
+        return time.monotonic(), self.renewals
+
+    def renewal_rate(self, since: tuple[float, int]) -> float:
+        """The renewals a second since the mark."""
+        at, renewals = since
+        return (self.renewals - renewals) / max(time.monotonic() - at, 1e-9)
+
+    def _renewed_one(self, name: str, slots: asyncio.Semaphore, _: asyncio.Task[None]) -> None:
+        self._renewing.pop(name, None)
+        slots.release()
+
+    async def _renew(self, name: str) -> None:
+        lease = self._leases.get(name)
+        try:
+            if lease is None:
+                lease = await self.client.leases.get(name, LEASE_NAMESPACE)
+            self._leases[name] = await self._renewed(lease)
+            self.renewals += 1
+        except asyncio.CancelledError:
+            raise
+        except Exception as e:  # noqa: BLE001 - a missed renewal is retried at its next turn
+            self._leases.pop(name, None)  # stale: read afresh next time
+            self.renewal_errors += 1
+            log.debug("renewing lease %s: %s", name, e)
+
     async def stop_renewing(self) -> None:
-        for task in self._renewers:
+        tasks = [t for t in (self._renewer, *self._renewing.values()) if t is not None]
+        for task in tasks:
             task.cancel()
-        await asyncio.gather(*self._renewers, return_exceptions=True)
-        self._renewers = []
+        await asyncio.gather(*tasks, return_exceptions=True)
+        self._renewer = None
+        self._renewing.clear()
 
     async def remove(self, concurrency: int = 32) -> None:
         """Deletes the Nodes and their Leases."""

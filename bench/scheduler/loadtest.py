@@ -176,6 +176,7 @@ async def _measure(
     await _register(options, progress, hollow)
 
     cpu_before: dict[str, float] = {}
+    renewals_from = hollow.renewal_mark()  # taken again where the CPU figures start
     # Sampled over the same span as the CPU figures.
     speed = host_speed.HostSpeed()
     phases = WorkloadPhases(
@@ -185,9 +186,11 @@ async def _measure(
 
     async def start_scheduler() -> None:
         assert own is not None
+        nonlocal renewals_from
         if options.create_first:  # the CPU figures cover the scheduling only, from here
             progress.end_bar()
             cpu_before.update(cpu_sample(own.pids()), scheduler=0.0)
+            renewals_from = hollow.renewal_mark()
             speed.start()
         progress.step("starting the scheduler" + (" under cProfile" if options.profile else ""))
         own.scheduler = await asyncio.to_thread(
@@ -220,6 +223,7 @@ async def _measure(
         await counts.before(scheduler=not options.create_first)
         if not options.create_first:
             cpu_before.update(cpu_sample(own.pids() if own is not None else {}, options.containers))
+            renewals_from = hollow.renewal_mark()
             speed.start()
             phases.start_churn()
         report = _BindProgress(progress, own, measured)
@@ -244,6 +248,7 @@ async def _measure(
             await phases.stop()
         progress.end_bar()
         cpu_after = cpu_sample(own.pids() if own is not None else {}, options.containers)
+        renewal_rate = hollow.renewal_rate(renewals_from)
         await counts.after_scheduling()
         # Counted once every pod is bound: the events the CPU figures paid for (the scheduler's
         # recorder drops what its queue cannot hold, as client-go's broadcaster does).
@@ -253,6 +258,9 @@ async def _measure(
             own.scheduler.stop()  # writes the profile
         result = run_result(options, seen, cpu_before, cpu_after, hollow, run_id, measured)
         result["scheduled_events"] = scheduled_events
+        # Over the span of the CPU figures: the renewals they paid for.
+        result["lease_renewals_per_second"] = renewal_rate
+        result["lease_renewals_skipped"] = hollow.renewals_skipped
         result.update(counts.per_pod(measured, len(seen.created_at), len(seen.bound_at)))
         beside, violations = await phases.report()
         result.update(beside)

@@ -91,10 +91,15 @@ def _leases_text(result: JSONObject) -> str:
         return ""
     if interval == 0:
         return "; node leases never renewed (scheduler_perf's nodes)"
+    rate = result.get("lease_renewals_per_second")
+    skipped = result.get("lease_renewals_skipped", 0)
     return (
         f"; node leases renewed every {interval:g} s "
-        f"({result.get('lease_renewals', 0)} renewals, {result.get('lease_renewal_errors', 0)} "
-        "failed)"
+        f"({result.get('lease_renewals', 0)} renewals"
+        + (f", {rate:.0f} a second while scheduling" if rate is not None else "")
+        + f", {result.get('lease_renewal_errors', 0)} failed"
+        + (f", {skipped} turns skipped, the last still in flight" if skipped else "")
+        + ")"
     )
 
 

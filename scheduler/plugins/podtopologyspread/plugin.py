@@ -213,6 +213,7 @@ class PodTopologySpread:
     def filter_table(
         self, state: CycleState, pod: core_pb2.Pod, table: NodeTable
     ) -> Verdict | None:
+        """filter for every row (filtering.table_verdicts)."""
         s = state.read(_PRE_FILTER_KEY, PreFilterState)
         if s is None:
             return None
