@@ -24,9 +24,6 @@ LEASE_NAMESPACE = "kube-node-lease"
 LEASE_DURATION_SECONDS = 40
 # The kubelet renews every quarter of the lease duration (pkg/kubelet/nodelease).
 RENEW_INTERVAL = 10.0
-# Renewals awaiting their answer at most: past them the schedule slips, which the rate of renewals
-# the run reports shows (an apiserver that answers a renewal in 50 ms holds 25 at 500 a second).
-RENEWALS_IN_FLIGHT = 512
 
 
 async def _bounded(
@@ -135,22 +132,26 @@ class HollowNodes:
         if not self.names:
             return
         gap = self.renew_interval / len(self.names)
-        slots = asyncio.Semaphore(RENEWALS_IN_FLIGHT)
         start, turns = time.monotonic(), 0
         while True:
             for name in self.names:
+                # At most one renewal of a lease awaits its answer, as a kubelet has: the
+                # renewals in flight are as many as a slow apiserver makes them, up to a lease
+                # each.
                 if name in self._renewing:
                     self.renewals_skipped += 1
                 else:
-                    await slots.acquire()
                     task = asyncio.create_task(self._renew(name))
                     self._renewing[name] = task
-                    task.add_done_callback(functools.partial(self._renewed_one, name, slots))
+                    task.add_done_callback(functools.partial(self._renewed_one, name))
                 turns += 1
-                # Every turn that is due goes at once; the loop sleeps only when ahead.
+                # Every turn that is due goes at once; the loop sleeps only when ahead, and lets
+                # the others run now and then when behind.
                 delay = start + turns * gap - time.monotonic()
                 if delay > 0:
                     await asyncio.sleep(delay)
+                elif turns % 64 == 0:
+                    await asyncio.sleep(0)
 
     def renewal_mark(self) -> tuple[float, int]:
         """Now, and the renewals so far: renewal_rate's start."""
@@ -161,9 +162,8 @@ class HollowNodes:
         at, renewals = since
         return (self.renewals - renewals) / max(time.monotonic() - at, 1e-9)
 
-    def _renewed_one(self, name: str, slots: asyncio.Semaphore, _: asyncio.Task[None]) -> None:
+    def _renewed_one(self, name: str, _: asyncio.Task[None]) -> None:
         self._renewing.pop(name, None)
-        slots.release()
 
     async def _renew(self, name: str) -> None:
         lease = self._leases.get(name)
