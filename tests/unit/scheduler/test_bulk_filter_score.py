@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from podplane.api.core.v1 import core_pb2
-from scheduler.algorithm import SchedulingAlgorithm
+from scheduler.algorithm import ScheduleResult, SchedulingAlgorithm
 from scheduler.backend.cache.cache import SchedulerCache
 from scheduler.framework.node_table import NodeTable, Verdict
 from scheduler.framework.runtime import Framework
@@ -150,6 +150,35 @@ def _cache(nodes: Sequence[Any], pods: Sequence[Any]) -> SchedulerCache:
     return cache
 
 
+Decider = tuple[SchedulingAlgorithm, SchedulerCache]
+
+
+def _deciders(nodes: Sequence[Any], pods: Sequence[Any], seed: int) -> list[Decider]:
+    """The same cluster twice, the first judged in bulk, the second one node at a time."""
+    return [
+        (
+            SchedulingAlgorithm(
+                Framework(in_tree_registry(), default_profile(), bulk=bulk), random.Random(seed)
+            ),
+            _cache(nodes, pods),
+        )
+        for bulk in (True, False)
+    ]
+
+
+def _schedule(decider: Decider, p: core_pb2.Pod) -> ScheduleResult:
+    """Schedules `p` and, if it fits, assumes it on the node chosen, as the scheduler's loop
+    does."""
+    algorithm, cache = decider
+    result = algorithm.schedule(p, cache.node_infos())
+    if result.status.is_success:
+        assumed = core_pb2.Pod()
+        assumed.CopyFrom(p)
+        assumed.spec.node_name = result.node_name
+        cache.assume_pod(assumed)
+    return result
+
+
 @PROPERTY
 @given(
     shapes=st.lists(node_shapes(), min_size=1, max_size=8),
@@ -166,20 +195,12 @@ def test_bulk_and_one_node_at_a_time_make_the_same_decisions(
     seed: int,
 ) -> None:
     nodes, pods = _cluster(shapes, size, running)
-    deciders = [
-        (
-            SchedulingAlgorithm(
-                Framework(in_tree_registry(), default_profile(), bulk=bulk), random.Random(seed)
-            ),
-            _cache(nodes, pods),
-        )
-        for bulk in (True, False)
-    ]
+    deciders = _deciders(nodes, pods, seed)
     for i, shape in enumerate(pending):
         p = _pod(f"pending-{i}", shape)
         results = []
-        for algorithm, cache in deciders:
-            result = algorithm.schedule(p, cache.node_infos())
+        for decider in deciders:
+            result = _schedule(decider, p)
             results.append(
                 (
                     result.node_name,
@@ -189,11 +210,6 @@ def test_bulk_and_one_node_at_a_time_make_the_same_decisions(
                     result.feasible_nodes,
                 )
             )
-            if result.status.is_success:
-                assumed = core_pb2.Pod()
-                assumed.CopyFrom(p)
-                assumed.spec.node_name = result.node_name
-                cache.assume_pod(assumed)
         assert results[0] == results[1], f"pending-{i}"
         if i == len(pending) // 2:  # a node changes under the table: cordoned, then back
             for _, cache in deciders:
@@ -216,15 +232,7 @@ def test_spread_pods_land_alike(key: str, max_skew: int) -> None:
         )
         for i in range(10)
     ]
-    deciders = [
-        (
-            SchedulingAlgorithm(
-                Framework(in_tree_registry(), default_profile(), bulk=bulk), random.Random(3)
-            ),
-            _cache(nodes, []),
-        )
-        for bulk in (True, False)
-    ]
+    deciders = _deciders(nodes, [], 3)
     domain_of = {n.metadata.name: n.metadata.labels.get(key) for n in nodes}
     placed = dict.fromkeys((d for d in domain_of.values() if d is not None), 0)
     for i in range(14):
@@ -234,14 +242,10 @@ def test_spread_pods_land_alike(key: str, max_skew: int) -> None:
             max_skew=max_skew,
             match={"app": "web"},
         )
-        results = []
-        for algorithm, cache in deciders:
-            result = algorithm.schedule(p, cache.node_infos())
-            results.append((result.node_name, result.status.message, result.evaluated_nodes))
-            assumed = core_pb2.Pod()
-            assumed.CopyFrom(p)
-            assumed.spec.node_name = result.node_name
-            cache.assume_pod(assumed)
+        results = [
+            (result.node_name, result.status.message, result.evaluated_nodes)
+            for result in (_schedule(decider, p) for decider in deciders)
+        ]
         assert results[0] == results[1] and results[0][0], f"web-{i}"
         domain = domain_of[results[0][0]]
         assert domain is not None, f"web-{i} went to a node without the {key} label"
@@ -266,15 +270,7 @@ def test_two_spreads_with_and_without_node_affinity_land_alike() -> None:
         )
         for i in range(12)
     ]
-    deciders = [
-        (
-            SchedulingAlgorithm(
-                Framework(in_tree_registry(), default_profile(), bulk=bulk), random.Random(5)
-            ),
-            _cache(nodes, []),
-        )
-        for bulk in (True, False)
-    ]
+    deciders = _deciders(nodes, [], 5)
     labels_of = {n.metadata.name: n.metadata.labels for n in nodes}
     placed: dict[tuple[str, str], int] = {}
     for i in range(24):
@@ -285,15 +281,10 @@ def test_two_spreads_with_and_without_node_affinity_land_alike() -> None:
             p.spec.affinity.CopyFrom(
                 node_affinity([{"key": "zone", "operator": "In", "values": ["a", "b"]}])
             )
-        results = []
-        for algorithm, cache in deciders:
-            result = algorithm.schedule(p, cache.node_infos())
-            results.append((result.node_name, result.status.message))
-            if result.status.is_success:
-                assumed = core_pb2.Pod()
-                assumed.CopyFrom(p)
-                assumed.spec.node_name = result.node_name
-                cache.assume_pod(assumed)
+        results = [
+            (result.node_name, result.status.message)
+            for result in (_schedule(decider, p) for decider in deciders)
+        ]
         assert results[0] == results[1] and results[0][0], f"web-{i}: {results}"
         labels = labels_of[results[0][0]]
         assert "zone" in labels and "rack" in labels, f"web-{i} went to {results[0][0]}"
@@ -309,15 +300,7 @@ def test_a_large_cluster_is_searched_from_where_the_last_search_stopped_alike() 
     roomy = {"allocatable": {"cpu": "64", "memory": "256Gi", "pods": "110"}}
     shapes = [roomy] * 9 + [{**roomy, "unschedulable": True}]
     nodes, _ = _cluster(shapes, 250, [])
-    deciders = [
-        (
-            SchedulingAlgorithm(
-                Framework(in_tree_registry(), default_profile(), bulk=bulk), random.Random(1)
-            ),
-            _cache(nodes, []),
-        )
-        for bulk in (True, False)
-    ]
+    deciders = _deciders(nodes, [], 1)
     for i in range(30):
         p = pod(f"pending-{i}", cpu="100m")
         picked = [algorithm.schedule(p, cache.node_infos()) for algorithm, cache in deciders]
