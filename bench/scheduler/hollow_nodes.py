@@ -65,6 +65,8 @@ class HollowNodes:
         self.renewal_errors = 0
         # A lease's turn that came while its last renewal was still in flight: not sent.
         self.renewals_skipped = 0
+        # When counting began and the renewals then; when it ended and the renewals then.
+        self._counted = (0.0, 0, 0.0, 0)
 
     async def register(
         self, concurrency: int = 32, progress: Callable[[int], None] | None = None
@@ -153,14 +155,19 @@ class HollowNodes:
                 elif turns % 64 == 0:
                     await asyncio.sleep(0)
 
-    def renewal_mark(self) -> tuple[float, int]:
-        """Now, and the renewals so far: renewal_rate's start."""
-        return time.monotonic(), self.renewals
+    def count_renewals(self) -> None:
+        """Starts the span renewals_per_second covers (the CPU figures')."""
+        self._counted = (time.monotonic(), self.renewals, 0.0, 0)
 
-    def renewal_rate(self, since: tuple[float, int]) -> float:
-        """The renewals a second since the mark."""
-        at, renewals = since
-        return (self.renewals - renewals) / max(time.monotonic() - at, 1e-9)
+    def stop_counting_renewals(self) -> None:
+        at, renewals, _, _ = self._counted
+        self._counted = (at, renewals, time.monotonic(), self.renewals)
+
+    @property
+    def renewals_per_second(self) -> float:
+        """The renewals answered a second over the counted span (0 before it ends)."""
+        at, renewals, until, until_renewals = self._counted
+        return (until_renewals - renewals) / (until - at) if until > at else 0.0
 
     def _renewed_one(self, name: str, _: asyncio.Task[None]) -> None:
         self._renewing.pop(name, None)

@@ -175,10 +175,7 @@ async def _measure(
 ) -> JSONObject:
     await _register(options, progress, hollow)
 
-    cpu_before: dict[str, float] = {}
-    renewals_from = hollow.renewal_mark()  # taken again where the CPU figures start
-    # Sampled over the same span as the CPU figures.
-    speed = host_speed.HostSpeed()
+    span = _Span(hollow)
     phases = WorkloadPhases(
         client, namespace, run_id, options.workload, options.nodes, options.pods
     )
@@ -186,12 +183,9 @@ async def _measure(
 
     async def start_scheduler() -> None:
         assert own is not None
-        nonlocal renewals_from
         if options.create_first:  # the CPU figures cover the scheduling only, from here
             progress.end_bar()
-            cpu_before.update(cpu_sample(own.pids()), scheduler=0.0)
-            renewals_from = hollow.renewal_mark()
-            speed.start()
+            span.start({**cpu_sample(own.pids()), "scheduler": 0.0})
         progress.step("starting the scheduler" + (" under cProfile" if options.profile else ""))
         own.scheduler = await asyncio.to_thread(
             SchedulerProcess.start,
@@ -222,9 +216,7 @@ async def _measure(
         )
         await counts.before(scheduler=not options.create_first)
         if not options.create_first:
-            cpu_before.update(cpu_sample(own.pids() if own is not None else {}, options.containers))
-            renewals_from = hollow.renewal_mark()
-            speed.start()
+            span.start(cpu_sample(own.pids() if own is not None else {}, options.containers))
             phases.start_churn()
         report = _BindProgress(progress, own, measured)
         try:
@@ -244,11 +236,10 @@ async def _measure(
                 create_stream=options.create_stream,
             )
         finally:
-            probes = speed.stop()
+            probes = span.stop()
             await phases.stop()
         progress.end_bar()
         cpu_after = cpu_sample(own.pids() if own is not None else {}, options.containers)
-        renewal_rate = hollow.renewal_rate(renewals_from)
         await counts.after_scheduling()
         # Counted once every pod is bound: the events the CPU figures paid for (the scheduler's
         # recorder drops what its queue cannot hold, as client-go's broadcaster does).
@@ -256,11 +247,8 @@ async def _measure(
         await counts.after_writes()
         if own is not None and own.scheduler is not None and options.profile:
             own.scheduler.stop()  # writes the profile
-        result = run_result(options, seen, cpu_before, cpu_after, hollow, run_id, measured)
+        result = run_result(options, seen, span.cpu_before, cpu_after, hollow, run_id, measured)
         result["scheduled_events"] = scheduled_events
-        # Over the span of the CPU figures: the renewals they paid for.
-        result["lease_renewals_per_second"] = renewal_rate
-        result["lease_renewals_skipped"] = hollow.renewals_skipped
         result.update(counts.per_pod(measured, len(seen.created_at), len(seen.bound_at)))
         beside, violations = await phases.report()
         result.update(beside)
@@ -290,6 +278,25 @@ async def _register(options: Options, progress: Progress, hollow: HollowNodes) -
     await hollow.register(progress=registered)
     progress.end_bar()
     hollow.start_renewing()
+
+
+class _Span:
+    """What is measured over the CPU figures' span besides the CPU: the host's speed and the
+    renewals the hollow nodes' leases got."""
+
+    def __init__(self, hollow: HollowNodes) -> None:
+        self.hollow = hollow
+        self.speed = host_speed.HostSpeed()
+        self.cpu_before: dict[str, float] = {}
+
+    def start(self, cpu: dict[str, float]) -> None:
+        self.cpu_before.update(cpu)
+        self.hollow.count_renewals()
+        self.speed.start()
+
+    def stop(self) -> list[float]:
+        self.hollow.stop_counting_renewals()
+        return self.speed.stop()
 
 
 class _BindProgress:

@@ -138,6 +138,9 @@ def run_result(
         "spread_max_skew": max_zone_skew(dict(zones)) if zones else None,
         "lease_renewals": hollow.renewals,
         "lease_renewal_errors": hollow.renewal_errors,
+        # Over the span of the CPU figures: the renewals they paid for.
+        "lease_renewals_per_second": hollow.renewals_per_second,
+        "lease_renewals_skipped": hollow.renewals_skipped,
     }
 
 

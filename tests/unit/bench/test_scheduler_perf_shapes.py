@@ -126,7 +126,8 @@ def _result(workload: str, seen: Observed | None = None) -> dict[str, Any]:
     done = {"wall": 2.0, "host": 1.0}
 
     class Hollow:
-        renewals = renewal_errors = 0
+        renewals = renewal_errors = renewals_skipped = 0
+        renewals_per_second = 0.0
 
     options = Options(workload=workload, nodes=2, pods=len(seen.created_at))
     return run_result(options, seen, cpu, done, Hollow(), "r", len(seen.created_at))  # type: ignore[arg-type]
