@@ -65,8 +65,10 @@ class HollowNodes:
         self.renewal_errors = 0
         # A lease's turn that came while its last renewal was still in flight: not sent.
         self.renewals_skipped = 0
-        # When counting began and the renewals then; when it ended and the renewals then.
-        self._counted = (0.0, 0, 0.0, 0)
+        # The renewals answered a second over the counted span (the CPU figures'), 0 until it
+        # ends; and when it began, with the renewals then.
+        self.renewals_per_second = 0.0
+        self._counting_from = (0.0, 0)
 
     async def register(
         self, concurrency: int = 32, progress: Callable[[int], None] | None = None
@@ -156,18 +158,12 @@ class HollowNodes:
                     await asyncio.sleep(0)
 
     def count_renewals(self) -> None:
-        """Starts the span renewals_per_second covers (the CPU figures')."""
-        self._counted = (time.monotonic(), self.renewals, 0.0, 0)
+        """Starts the span renewals_per_second covers."""
+        self._counting_from = (time.monotonic(), self.renewals)
 
     def stop_counting_renewals(self) -> None:
-        at, renewals, _, _ = self._counted
-        self._counted = (at, renewals, time.monotonic(), self.renewals)
-
-    @property
-    def renewals_per_second(self) -> float:
-        """The renewals answered a second over the counted span (0 before it ends)."""
-        at, renewals, until, until_renewals = self._counted
-        return (until_renewals - renewals) / (until - at) if until > at else 0.0
+        at, renewals = self._counting_from
+        self.renewals_per_second = (self.renewals - renewals) / max(time.monotonic() - at, 1e-9)
 
     def _renewed_one(self, name: str, _: asyncio.Task[None]) -> None:
         self._renewing.pop(name, None)

@@ -27,10 +27,7 @@ class Constraint:
     selector_key: bytes = b""
 
     def selects(self, pod: core_pb2.Pod) -> bool:
-        return self.selects_labels(pod.metadata.labels)
-
-    def selects_labels(self, labels: Mapping[str, str]) -> bool:
-        return self.selector is not None and self.selector.matches(labels)
+        return self.selector is not None and self.selector.matches(pod.metadata.labels)
 
 
 def constraints(pod: core_pb2.Pod, when_unsatisfiable: str) -> list[Constraint]:

@@ -50,8 +50,7 @@ def pre_filter_state(pod: core_pb2.Pod, hard: list[Constraint], table: NodeTable
         _count_among_all(s, pod.metadata.namespace, table)
     else:
         _count_among_affine(s, pod, table)
-    labels = pod.metadata.labels
-    s.fixed = [(1 if c.selects_labels(labels) else 0, s.min_match(c)) for c in hard]
+    s.fixed = [(1 if c.selects(pod) else 0, s.min_match(c)) for c in hard]
     return s
 
 
