@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from bench.apiserver import authorization, grpc_costs, overload, scheduling_costs
+from bench.apiserver import authorization, grpc_costs, lease_renewals, overload, scheduling_costs
 from bench.apiserver import benchmark as apiserver_benchmark
 from bench.apiserver import costs as apiserver_costs
 from bench.apiserver_doors import benchmark as apiserver_doors
@@ -42,6 +42,7 @@ podplane-bench: benchmarks and load tests of a podplane control plane.
     podplane-bench authorization [--roles N] [--requests M] [--out FILE]
     podplane-bench grpc-costs [--calls N] [--out FILE]
     podplane-bench scheduling-costs [--pods N] [--out FILE]
+    podplane-bench lease-renewals [--nodes N] [--interval S] [--seconds T] [--out FILE]
     podplane-bench apiserver-doors [--quick] [--clients 1,10,100] [--watchers W] [--list-pods N]
                                    [--out FILE]
     podplane-bench custom-resources [--quick] [--clients 1,10,50] [--size BYTES] [--out FILE]
@@ -254,6 +255,7 @@ def build_parser() -> argparse.ArgumentParser:
     authorization.add_parser(sub, _positive)
     grpc_costs.add_parser(sub, _positive)
     scheduling_costs.add_parser(sub, _positive)
+    lease_renewals.add_parser(sub, _positive)
     overload.add_parser(sub)
     apiserver_doors.add_parser(sub)
     custom_resources.add_parser(sub)
@@ -306,6 +308,8 @@ def main(argv: list[str] | None = None) -> int:
         return grpc_costs.run(args)
     if args.command == "scheduling-costs":
         return scheduling_costs.run(args)
+    if args.command == "lease-renewals":
+        return lease_renewals.run(args)
     if args.command == "apiserver-overload":
         return overload.run(overload.options_from(args))
     if args.command == "apiserver-doors":

@@ -118,6 +118,15 @@ INTEGRATION = [
         ("cpu_ms_per_decision.bulk", "cpu_ms_per_decision.per_node"),
     ),
     Smoke(
+        ("lease-renewals", "--nodes", "20", "--interval", "0.5", "--seconds", "1", "--out", OUT),
+        (
+            "phases.*.answered_per_second",
+            "phases.*.apiserver_cpu_ms",
+            "phases.*.etcd_cpu_ms",
+            "phases.*.client_cpu_ms",
+        ),
+    ),
+    Smoke(
         ("apiserver-costs", "--calls", "50", "--out", OUT),
         ("etcd_txn_cpu_us", "etcd_watch_event_cpu_us", "pod_create_steps_cpu_us.*"),
     ),

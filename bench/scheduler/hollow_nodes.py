@@ -60,6 +60,7 @@ class HollowNodes:
         self.renew_interval = renew_interval
         self._leases: dict[str, lease_pb2.Lease] = {}
         self._renewer: asyncio.Task[None] | None = None
+        self._reading = False  # each turn reads its lease instead of renewing it
         self._renewing: dict[str, asyncio.Task[None]] = {}  # by lease: the renewals in flight
         self.renewals = 0
         self.renewal_errors = 0
@@ -124,12 +125,15 @@ class HollowNodes:
         update.spec.renew_time = timeutil.now_micro()
         return await self.client.leases.update(update)
 
-    def start_renewing(self) -> None:
+    def start_renewing(self, reading: bool = False) -> None:
         """Renews every lease once per interval, the leases' turns spread evenly over it, each
         renewal sent at its turn without waiting for the others' answers, as each kubelet
-        renews on its own clock; none with an interval of 0."""
+        renews on its own clock; none with an interval of 0. `reading`: each turn reads its
+        lease instead (a Get, counted as a renewal), to compare what serving a call at that
+        rate costs without the write."""
         if self.renew_interval <= 0:
             return
+        self._reading = reading
         self._renewer = asyncio.get_running_loop().create_task(self._renew_loop())
 
     async def _renew_loop(self) -> None:
@@ -145,7 +149,9 @@ class HollowNodes:
                 if name in self._renewing:
                     self.renewals_skipped += 1
                 else:
-                    task = asyncio.create_task(self._renew(name))
+                    task = asyncio.create_task(
+                        self._read(name) if self._reading else self._renew(name)
+                    )
                     self._renewing[name] = task
                     task.add_done_callback(functools.partial(self._renewed_one, name))
                 turns += 1
@@ -181,6 +187,16 @@ class HollowNodes:
             self._leases.pop(name, None)  # stale: read afresh next time
             self.renewal_errors += 1
             log.debug("renewing lease %s: %s", name, e)
+
+    async def _read(self, name: str) -> None:
+        try:
+            await self.client.leases.get(name, LEASE_NAMESPACE)
+            self.renewals += 1
+        except asyncio.CancelledError:
+            raise
+        except Exception as e:  # noqa: BLE001 - as a missed renewal
+            self.renewal_errors += 1
+            log.debug("reading lease %s: %s", name, e)
 
     async def stop_renewing(self) -> None:
         tasks = [t for t in (self._renewer, *self._renewing.values()) if t is not None]

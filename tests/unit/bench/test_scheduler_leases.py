@@ -23,8 +23,13 @@ class _Leases:
 
     def __init__(self) -> None:
         self.updated: list[str] = []
+        self.read: list[str] = []
         self.waiting = 0
         self.answer: asyncio.Event | None = None
+
+    async def get(self, name: str, namespace: str) -> lease_pb2.Lease:
+        self.read.append(f"{namespace}/{name}")
+        return lease_pb2.Lease()
 
     async def update(self, lease: lease_pb2.Lease) -> lease_pb2.Lease:
         self.updated.append(lease.metadata.name)
@@ -84,6 +89,19 @@ async def test_each_lease_is_renewed_at_its_turn_without_waiting_for_the_others(
     finally:
         await hollow.stop_renewing()
     assert hollow.renewal_errors == 0 and not hollow._renewing
+
+
+async def test_reading_turns_get_each_lease_and_renew_none() -> None:
+    """`podplane-bench lease-renewals`' comparison: the same turns, each a Get of its lease."""
+    hollow, leases = _hollow(0.01, nodes=3)
+    hollow.start_renewing(reading=True)
+    try:
+        await until(lambda: hollow.renewals >= 6, "two turns of every lease answered")
+    finally:
+        await hollow.stop_renewing()
+    assert leases.updated == []
+    assert set(leases.read) == {f"kube-node-lease/{name}" for name in hollow.names}
+    assert hollow.renewals == len(leases.read) and hollow.renewal_errors == 0
 
 
 def test_the_interval_must_be_0_or_more_seconds(capsys: pytest.CaptureFixture[str]) -> None:
