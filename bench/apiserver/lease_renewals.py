@@ -90,7 +90,7 @@ async def _measure(nodes: int, interval: float, seconds: float) -> JSONObject:
     etcd = EtcdProcess.start()
     try:
         apiserver = ApiserverProcess.start(
-            etcd.endpoint, tempfile.mkdtemp(prefix="lease-renewals-")
+            etcd.endpoint, tempfile.mkdtemp(prefix="podplane-bench-lease-renewals-")
         )
         try:
             async with Client(apiserver.target, credentials=None) as client:

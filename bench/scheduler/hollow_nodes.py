@@ -189,6 +189,7 @@ class HollowNodes:
             log.debug("renewing lease %s: %s", name, e)
 
     async def _read(self, name: str) -> None:
+        """A reading turn (start_renewing's `reading`): a Get of the lease, nothing written."""
         try:
             await self.client.leases.get(name, LEASE_NAMESPACE)
             self.renewals += 1
