@@ -18,7 +18,7 @@ import tempfile
 import time
 from collections.abc import Callable
 
-from bench.common.processes import ApiserverProcess, EtcdProcess, cpu_seconds
+from bench.common.processes import ApiserverProcess, CpuMeter, EtcdProcess
 from bench.common.results import write_json
 from bench.scheduler.hollow_nodes import RENEW_INTERVAL, HollowNodes
 from podplane.apimachinery.json_types import JSONObject
@@ -63,26 +63,25 @@ async def _phase(
                     "leases' first turns answered before the deadline"
                 )
             await asyncio.sleep(0.1)
-        api0, etcd0, own0 = cpu_seconds(apiserver), cpu_seconds(etcd), time.process_time()
+        meter = CpuMeter({"apiserver": apiserver, "etcd": etcd})
+        before = meter.sample()
         calls0, skipped0, errors0 = nodes.renewals, nodes.renewals_skipped, nodes.renewal_errors
-        started = time.monotonic()
         await asyncio.sleep(seconds)
-        wall = time.monotonic() - started
-        api, etcd_cpu = cpu_seconds(apiserver) - api0, cpu_seconds(etcd) - etcd0
-        own = time.process_time() - own0
+        after = meter.sample()
         calls = nodes.renewals - calls0
     finally:
         await nodes.stop_renewing()
+    spent = {name: after[name] - before[name] for name in after}
     per_call = 1000 / max(calls, 1)
     return {
         "asked_per_second": len(nodes.names) / nodes.renew_interval,
-        "answered_per_second": calls / wall,
+        "answered_per_second": calls / spent["wall"],
         "turns_skipped": nodes.renewals_skipped - skipped0,
         "errors": nodes.renewal_errors - errors0,
-        "apiserver_cpu_percent": 100 * api / wall,
-        "apiserver_cpu_ms": api * per_call,
-        "etcd_cpu_ms": etcd_cpu * per_call,
-        "client_cpu_ms": own * per_call,
+        "apiserver_cpu_percent": 100 * spent["apiserver"] / spent["wall"],
+        "apiserver_cpu_ms": spent["apiserver"] * per_call,
+        "etcd_cpu_ms": spent["etcd"] * per_call,
+        "client_cpu_ms": spent["client"] * per_call,
     }
 
 

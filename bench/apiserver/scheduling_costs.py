@@ -14,11 +14,10 @@ import argparse
 import asyncio
 import itertools
 import tempfile
-import time
 from collections.abc import Awaitable, Callable
 from typing import Protocol
 
-from bench.common.processes import ApiserverProcess, EtcdProcess, cpu_seconds
+from bench.common.processes import ApiserverProcess, CpuMeter, EtcdProcess
 from bench.common.results import write_json
 from bench.common.service_accounts import ensure_default_account
 from bench.scheduler.workloads import bench_pod
@@ -70,32 +69,6 @@ async def _in_flight(
             await one(i)
 
     await asyncio.gather(*(worker() for _ in range(in_flight)))
-
-
-class _Meter:
-    """CPU seconds of the apiserver, etcd and this process over a phase."""
-
-    def __init__(self, pids: dict[str, int]) -> None:
-        self._pids = pids
-
-    def sample(self) -> dict[str, float]:
-        sample = {name: cpu_seconds(pid) for name, pid in self._pids.items()}
-        sample["client"] = time.process_time()
-        sample["wall"] = time.monotonic()
-        return sample
-
-    async def measure(self, count: int, phase: Awaitable[None]) -> dict[str, float]:
-        """Microseconds of CPU per item, by process, and the items per second."""
-        before = self.sample()
-        await phase
-        after = self.sample()
-        result = {
-            f"{name}_us": (after[name] - before[name]) / count * 1e6
-            for name in after
-            if name != "wall"
-        }
-        result["per_second"] = count / (after["wall"] - before["wall"])
-        return result
 
 
 class _UnaryBinds:
@@ -153,7 +126,7 @@ async def _measure(pods: int, in_flight: int = IN_FLIGHT) -> JSONObject:
                 # No controller-manager here makes the account its pods need.
                 await ensure_default_account(client.serviceaccounts, NAMESPACE)
                 created = await _create_pods(client, 2 * pods)
-                meter = _Meter({"apiserver": apiserver.pid, "etcd": etcd.pid})
+                meter = CpuMeter({"apiserver": apiserver.pid, "etcd": etcd.pid})
                 bind_cost: dict[str, dict[str, float]] = {}
                 for way, binder, bound in (
                     ("a call each", _UnaryBinds(client), created[:pods]),

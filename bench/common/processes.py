@@ -11,7 +11,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -64,6 +64,33 @@ def cpu_seconds(pid: int) -> float:
     /proc/PID/stat's utime and stime: those count clock ticks (10 ms), more than a measured
     phase of a small benchmark may cost, which then reads as zero. OSError when it has exited."""
     return time.clock_gettime(process_cpu_clock(pid))
+
+
+class CpuMeter:
+    """CPU seconds of some processes (by name), of this one ("client") and the wall clock
+    ("wall"), sampled together, and what a phase between two samples cost per item."""
+
+    def __init__(self, pids: dict[str, int]) -> None:
+        self._pids = pids
+
+    def sample(self) -> dict[str, float]:
+        sample = {name: cpu_seconds(pid) for name, pid in self._pids.items()}
+        sample["client"] = time.process_time()
+        sample["wall"] = time.monotonic()
+        return sample
+
+    async def measure(self, count: int, phase: Awaitable[None]) -> dict[str, float]:
+        """Microseconds of CPU per item, by process, and the items per second."""
+        before = self.sample()
+        await phase
+        after = self.sample()
+        result = {
+            f"{name}_us": (after[name] - before[name]) / count * 1e6
+            for name in after
+            if name != "wall"
+        }
+        result["per_second"] = count / (after["wall"] - before["wall"])
+        return result
 
 
 def process_cpu_clock(pid: int) -> int:

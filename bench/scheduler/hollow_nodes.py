@@ -149,9 +149,7 @@ class HollowNodes:
                 if name in self._renewing:
                     self.renewals_skipped += 1
                 else:
-                    task = asyncio.create_task(
-                        self._read(name) if self._reading else self._renew(name)
-                    )
+                    task = asyncio.create_task(self._take_turn(name))
                     self._renewing[name] = task
                     task.add_done_callback(functools.partial(self._renewed_one, name))
                 turns += 1
@@ -174,30 +172,26 @@ class HollowNodes:
     def _renewed_one(self, name: str, _: asyncio.Task[None]) -> None:
         self._renewing.pop(name, None)
 
-    async def _renew(self, name: str) -> None:
-        lease = self._leases.get(name)
+    async def _take_turn(self, name: str) -> None:
+        """A lease's turn: its renewal, or with start_renewing's `reading` a Get of it."""
         try:
-            if lease is None:
-                lease = await self.client.leases.get(name, LEASE_NAMESPACE)
-            self._leases[name] = await self._renewed(lease)
+            if self._reading:
+                await self.client.leases.get(name, LEASE_NAMESPACE)
+            else:
+                await self._renew(name)
             self.renewals += 1
         except asyncio.CancelledError:
             raise
-        except Exception as e:  # noqa: BLE001 - a missed renewal is retried at its next turn
+        except Exception as e:  # noqa: BLE001 - a missed turn is taken again at the next one
             self._leases.pop(name, None)  # stale: read afresh next time
             self.renewal_errors += 1
-            log.debug("renewing lease %s: %s", name, e)
+            log.debug("lease %s's turn: %s", name, e)
 
-    async def _read(self, name: str) -> None:
-        """A reading turn (start_renewing's `reading`): a Get of the lease, nothing written."""
-        try:
-            await self.client.leases.get(name, LEASE_NAMESPACE)
-            self.renewals += 1
-        except asyncio.CancelledError:
-            raise
-        except Exception as e:  # noqa: BLE001 - as a missed renewal
-            self.renewal_errors += 1
-            log.debug("reading lease %s: %s", name, e)
+    async def _renew(self, name: str) -> None:
+        lease = self._leases.get(name)
+        if lease is None:
+            lease = await self.client.leases.get(name, LEASE_NAMESPACE)
+        self._leases[name] = await self._renewed(lease)
 
     async def stop_renewing(self) -> None:
         tasks = [t for t in (self._renewer, *self._renewing.values()) if t is not None]
